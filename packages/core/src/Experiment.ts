@@ -1,0 +1,139 @@
+/**
+ * Experiments and their results: what an eval run stores and summarises.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+import { Metadata } from "./Dataset.js"
+
+/**
+ * @since 0.1.0
+ */
+export const Experiment = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  /** The vendor's page for it, when it has one. */
+  url: Schema.optional(Schema.String),
+  /** Id of the experiment this one compares against by default. */
+  baseline: Schema.optional(Schema.String),
+  dataset: Schema.optional(Schema.String),
+  metadata: Schema.optional(Metadata),
+  /** Unix milliseconds. */
+  createdAt: Schema.optional(Schema.Number),
+  source: Schema.Struct({ provider: Schema.String, raw: Schema.optional(Schema.Unknown) })
+})
+/** @since 0.1.0 */
+export type Experiment = typeof Experiment.Type
+
+/**
+ * A score in 0..1, or `null` when the scorer chose to skip.
+ *
+ * @since 0.1.0
+ */
+export const Score: Schema.NullOr<Schema.filter<typeof Schema.Number>> = Schema.NullOr(
+  Schema.Number.pipe(Schema.between(0, 1, { message: () => "a score must be a number from 0 to 1" }))
+)
+/** @since 0.1.0 */
+export type Score = typeof Score.Type
+
+/** @since 0.1.0 */
+export const Scores: Schema.Record$<typeof Schema.String, typeof Score> = Schema.Record({
+  key: Schema.String,
+  value: Score
+})
+/** @since 0.1.0 */
+export type Scores = typeof Scores.Type
+
+/**
+ * Token usage and cost. Extra numeric metrics ride alongside.
+ *
+ * @since 0.1.0
+ */
+export const Usage = Schema.Struct({
+  promptTokens: Schema.optional(Schema.Number),
+  completionTokens: Schema.optional(Schema.Number),
+  totalTokens: Schema.optional(Schema.Number),
+  cost: Schema.optional(Schema.Number)
+})
+/** @since 0.1.0 */
+export type Usage = typeof Usage.Type
+
+/**
+ * The outcome of one case × trial.
+ *
+ * @since 0.1.0
+ */
+export const EvalResult = Schema.Struct({
+  /** Stable id of the case (the dataset record id, or derived from the input). */
+  caseId: Schema.String,
+  /** 0-based trial index. */
+  trial: Schema.Number,
+  input: Schema.Unknown,
+  output: Schema.Unknown,
+  expected: Schema.optional(Schema.Unknown),
+  scores: Scores,
+  /** The task's failure, when it failed. Scorers that failed are in `metadata.scorerErrors`. */
+  error: Schema.optional(Schema.String),
+  metadata: Metadata,
+  tags: Schema.optional(Schema.Array(Schema.String)),
+  durationMs: Schema.Number,
+  usage: Schema.optional(Usage),
+  traceId: Schema.optional(Schema.String),
+  spanId: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type EvalResult = typeof EvalResult.Type
+
+/**
+ * Per-score aggregate. `diff`, `improvements` and `regressions` compare with
+ * the baseline, matching cases on their case key.
+ *
+ * @since 0.1.0
+ */
+export const ScoreSummary = Schema.Struct({
+  name: Schema.String,
+  mean: Schema.Number,
+  /** Number of non-null values the mean is over. */
+  count: Schema.Number,
+  diff: Schema.optional(Schema.Number),
+  improvements: Schema.Number,
+  regressions: Schema.Number
+})
+/** @since 0.1.0 */
+export type ScoreSummary = typeof ScoreSummary.Type
+
+/**
+ * Per-metric aggregate (duration, tokens, errors, …).
+ *
+ * @since 0.1.0
+ */
+export const MetricSummary = Schema.Struct({
+  name: Schema.String,
+  mean: Schema.Number,
+  unit: Schema.optional(Schema.String),
+  diff: Schema.optional(Schema.Number),
+  improvements: Schema.Number,
+  regressions: Schema.Number
+})
+/** @since 0.1.0 */
+export type MetricSummary = typeof MetricSummary.Type
+
+/**
+ * @since 0.1.0
+ */
+export const ExperimentSummary = Schema.Struct({
+  experimentId: Schema.String,
+  experimentName: Schema.String,
+  url: Schema.optional(Schema.String),
+  /** The baseline the diffs are against. */
+  comparison: Schema.optional(Schema.Struct({ id: Schema.String, name: Schema.String })),
+  /** Number of results (cases × trials). */
+  results: Schema.Number,
+  errors: Schema.Number,
+  scores: Schema.Record({ key: Schema.String, value: ScoreSummary }),
+  metrics: Schema.Record({ key: Schema.String, value: MetricSummary }),
+  /** Where the numbers come from: computed here, or merged with the vendor's own. */
+  computedBy: Schema.Literal("local", "local+provider")
+})
+/** @since 0.1.0 */
+export type ExperimentSummary = typeof ExperimentSummary.Type

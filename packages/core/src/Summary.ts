@@ -1,0 +1,211 @@
+/**
+ * Experiment summaries, computed locally from results: the mean of each score,
+ * duration / token / cost metrics, and — given a baseline — per-score diffs with
+ * improvements and regressions, matching cases on their case id.
+ *
+ * Trials of one case are averaged first, so a case counts once in a comparison.
+ *
+ * @since 0.1.0
+ */
+import type { EvalResult, Experiment, ExperimentSummary, MetricSummary, ScoreSummary } from "./Experiment.js"
+
+/**
+ * What a vendor's own summary may add: extra scores or metrics it aggregates
+ * server-side, its page url, its comparison.
+ *
+ * @since 0.1.0
+ */
+export interface ProviderSummary {
+  readonly url?: string | undefined
+  readonly comparison?: { readonly id: string; readonly name: string } | undefined
+  readonly scores?: Readonly<Record<string, ScoreSummary>> | undefined
+  readonly metrics?: Readonly<Record<string, MetricSummary>> | undefined
+}
+
+/** A change smaller than this is noise, not an improvement or a regression. */
+const EPSILON = 1e-9
+
+interface Accumulator {
+  sum: number
+  count: number
+}
+
+type PerCase = Map<string, Map<string, Accumulator>>
+
+const add = (map: Map<string, Accumulator>, key: string, value: number): void => {
+  const acc = map.get(key)
+  if (acc === undefined) map.set(key, { sum: value, count: 1 })
+  else {
+    acc.sum += value
+    acc.count += 1
+  }
+}
+
+/** The metrics every result can carry, and the direction in which they improve. */
+const metricsOf = (result: EvalResult): ReadonlyArray<readonly [name: string, value: number, unit: string]> => {
+  const metrics: Array<readonly [string, number, string]> = [["duration", result.durationMs, "ms"]]
+  const usage = result.usage
+  if (usage !== undefined) {
+    if (usage.promptTokens !== undefined) metrics.push(["promptTokens", usage.promptTokens, "tokens"])
+    if (usage.completionTokens !== undefined) metrics.push(["completionTokens", usage.completionTokens, "tokens"])
+    if (usage.totalTokens !== undefined) metrics.push(["totalTokens", usage.totalTokens, "tokens"])
+    if (usage.cost !== undefined) metrics.push(["cost", usage.cost, "usd"])
+  }
+  return metrics
+}
+
+const units: Record<string, string> = {
+  duration: "ms",
+  promptTokens: "tokens",
+  completionTokens: "tokens",
+  totalTokens: "tokens",
+  cost: "usd"
+}
+
+interface Aggregate {
+  readonly scores: Map<string, Accumulator>
+  readonly metrics: Map<string, Accumulator>
+  readonly caseScores: PerCase
+  readonly caseMetrics: PerCase
+  readonly errors: number
+}
+
+const aggregate = (results: ReadonlyArray<EvalResult>): Aggregate => {
+  const scores = new Map<string, Accumulator>()
+  const metrics = new Map<string, Accumulator>()
+  const caseScores: PerCase = new Map()
+  const caseMetrics: PerCase = new Map()
+  let errors = 0
+  for (const result of results) {
+    if (result.error !== undefined) errors++
+    let perCaseScores = caseScores.get(result.caseId)
+    if (perCaseScores === undefined) caseScores.set(result.caseId, perCaseScores = new Map())
+    let perCaseMetrics = caseMetrics.get(result.caseId)
+    if (perCaseMetrics === undefined) caseMetrics.set(result.caseId, perCaseMetrics = new Map())
+    for (const name in result.scores) {
+      const value = result.scores[name]
+      if (value === null || value === undefined) {
+        // A skipped score still names the column, so it shows with its count of 0.
+        if (!scores.has(name)) scores.set(name, { sum: 0, count: 0 })
+        continue
+      }
+      add(scores, name, value)
+      add(perCaseScores, name, value)
+    }
+    for (const [name, value] of metricsOf(result)) {
+      add(metrics, name, value)
+      add(perCaseMetrics, name, value)
+    }
+  }
+  return { scores, metrics, caseScores, caseMetrics, errors }
+}
+
+interface Comparison {
+  readonly diff: number | undefined
+  readonly improvements: number
+  readonly regressions: number
+}
+
+/**
+ * Compares one column case by case. `higherIsBetter` is true for scores and
+ * false for metrics such as duration or cost.
+ */
+const compare = (current: PerCase, baseline: PerCase, name: string, higherIsBetter: boolean): Comparison => {
+  let matched = 0
+  let diffSum = 0
+  let improvements = 0
+  let regressions = 0
+  for (const [caseId, columns] of current) {
+    const mine = columns.get(name)
+    const theirs = baseline.get(caseId)?.get(name)
+    if (mine === undefined || theirs === undefined) continue
+    const delta = mine.sum / mine.count - theirs.sum / theirs.count
+    matched++
+    diffSum += delta
+    const better = higherIsBetter ? delta > EPSILON : delta < -EPSILON
+    const worse = higherIsBetter ? delta < -EPSILON : delta > EPSILON
+    if (better) improvements++
+    if (worse) regressions++
+  }
+  return { diff: matched === 0 ? undefined : diffSum / matched, improvements, regressions }
+}
+
+/**
+ * Computes the summary of an experiment from its results, and the comparison
+ * with a baseline when one is given.
+ *
+ * @since 0.1.0
+ */
+export const compute = (options: {
+  readonly experiment: Experiment
+  readonly results: ReadonlyArray<EvalResult>
+  readonly baseline?: Experiment | undefined
+  readonly baselineResults?: ReadonlyArray<EvalResult> | undefined
+}): ExperimentSummary => {
+  const current = aggregate(options.results)
+  const base = options.baseline !== undefined && options.baselineResults !== undefined
+    ? aggregate(options.baselineResults)
+    : undefined
+  const scores: Record<string, ScoreSummary> = {}
+  for (const [name, acc] of current.scores) {
+    const comparison = base === undefined ? undefined : compare(current.caseScores, base.caseScores, name, true)
+    scores[name] = {
+      name,
+      mean: acc.count === 0 ? 0 : acc.sum / acc.count,
+      count: acc.count,
+      ...(comparison?.diff !== undefined ? { diff: comparison.diff } : {}),
+      improvements: comparison?.improvements ?? 0,
+      regressions: comparison?.regressions ?? 0
+    }
+  }
+  const metrics: Record<string, MetricSummary> = {}
+  for (const [name, acc] of current.metrics) {
+    const comparison = base === undefined ? undefined : compare(current.caseMetrics, base.caseMetrics, name, false)
+    const unit = units[name]
+    metrics[name] = {
+      name,
+      mean: acc.sum / acc.count,
+      ...(unit !== undefined ? { unit } : {}),
+      ...(comparison?.diff !== undefined ? { diff: comparison.diff } : {}),
+      improvements: comparison?.improvements ?? 0,
+      regressions: comparison?.regressions ?? 0
+    }
+  }
+  return {
+    experimentId: options.experiment.id,
+    experimentName: options.experiment.name,
+    ...(options.experiment.url !== undefined ? { url: options.experiment.url } : {}),
+    ...(options.baseline !== undefined
+      ? { comparison: { id: options.baseline.id, name: options.baseline.name } }
+      : {}),
+    results: options.results.length,
+    errors: current.errors,
+    scores,
+    metrics,
+    computedBy: "local"
+  }
+}
+
+/**
+ * Merges a vendor's summary into the local one. Columns computed locally win
+ * (they come from exactly the logged results); columns only the vendor has
+ * (server-side scorers, metrics over whole traces) are added.
+ *
+ * @since 0.1.0
+ */
+export const merge = (local: ExperimentSummary, provider: ProviderSummary): ExperimentSummary => ({
+  ...local,
+  url: local.url ?? provider.url,
+  comparison: local.comparison ?? provider.comparison,
+  scores: { ...provider.scores, ...local.scores },
+  metrics: { ...provider.metrics, ...local.metrics },
+  computedBy: "local+provider"
+})
+
+/**
+ * Whether any score regressed against the baseline: the CI gate.
+ *
+ * @since 0.1.0
+ */
+export const hasRegressions = (summary: ExperimentSummary): boolean =>
+  Object.values(summary.scores).some((score) => score.regressions > 0 || (score.diff !== undefined && score.diff < -EPSILON))

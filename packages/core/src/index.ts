@@ -1,0 +1,32 @@
+/**
+ * @promptops/core: provider-neutral prompts, evals and traces for Effect.
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as Dataset from "./Dataset.js"
+/** @since 0.1.0 */
+export * as Datasets from "./Datasets.js"
+/** @since 0.1.0 */
+export * as Experiment from "./Experiment.js"
+/** @since 0.1.0 */
+export * as Experiments from "./Experiments.js"
+/** @since 0.1.0 */
+export * as Feedback from "./Feedback.js"
+/** @since 0.1.0 */
+export * as Ids from "./Ids.js"
+/** @since 0.1.0 */
+export * as Prompt from "./Prompt.js"
+/** @since 0.1.0 */
+export * as PromptOpsError from "./PromptOpsError.js"
+/** @since 0.1.0 */
+export * as PromptRegistry from "./PromptRegistry.js"
+/** @since 0.1.0 */
+export * as Prompts from "./Prompts.js"
+/** @since 0.1.0 */
+export * as SpanRecord from "./SpanRecord.js"
+/** @since 0.1.0 */
+export * as SpanSink from "./SpanSink.js"
+/** @since 0.1.0 */
+export * as Summary from "./Summary.js"
