@@ -8,5 +8,7 @@ export default defineConfig({
   clean: true,
   treeshake: true,
   target: "es2022",
-  outDir: "dist"
+  outDir: "dist",
+  // BraintrustEmulator locates the bundled OpenAPI file through import.meta.url; shim it in the CJS build.
+  shims: true
 })

@@ -1,0 +1,19 @@
+/**
+ * @since 0.1.0
+ */
+export * as BraintrustEmulator from "./BraintrustEmulator.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as EmulatorServer from "./EmulatorServer.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as Faults from "./Faults.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as OpenApiValidator from "./OpenApiValidator.js"
