@@ -1,11 +1,22 @@
+import { fileURLToPath } from "node:url"
 import type { ViteUserConfig } from "vitest/config"
 
+const packages = fileURLToPath(new URL("./packages", import.meta.url))
+
 const config: ViteUserConfig = {
+  resolve: {
+    // Tests run against the sources of sibling packages, so a change in core is
+    // seen by the adapters' tests without a build in between.
+    alias: [
+      { find: /^@promptops\/(core|emulators|braintrust|basalt|local)$/, replacement: `${packages}/$1/src/index.ts` },
+      { find: /^@promptops\/(core|emulators|braintrust|basalt|local)\/(?!specs\/)(.*)$/, replacement: `${packages}/$1/src/$2.ts` }
+    ]
+  },
   test: {
     include: ["test/**/*.test.ts"],
-    setupFiles: [new URL("./vitest.setup.ts", import.meta.url).pathname],
-    testTimeout: 20_000,
-    hookTimeout: 20_000
+    setupFiles: [fileURLToPath(new URL("./vitest.setup.ts", import.meta.url))],
+    testTimeout: 30_000,
+    hookTimeout: 30_000
   }
 }
 

@@ -4,7 +4,9 @@
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { Effect, Either, Schema } from "effect"
+import type { TemplateError } from "./PromptOpsError.js"
+import * as Template from "./Template.js"
 
 /**
  * How the message contents are templated. Braintrust uses mustache, Basalt uses
@@ -218,3 +220,125 @@ export const RenderedPrompt = Schema.Struct({
 })
 /** @since 0.1.0 */
 export type RenderedPrompt = typeof RenderedPrompt.Type
+
+/**
+ * Whether `u` counts as a record of variables: any object but an array, a
+ * date, a map, a set or a promise (what Braintrust's `z.record` accepts).
+ */
+const isVariableRecord = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u) && !(u instanceof Date) && !(u instanceof Map) &&
+  !(u instanceof Set) && !(u instanceof Promise)
+
+/**
+ * Renders every message of a prompt with its `templateFormat`: string
+ * contents, text parts and image urls. The model spec passes through as it is
+ * (a `responseFormat` holding template strings is not rendered).
+ *
+ * Variables, by format:
+ * - `mustache` (Braintrust): the template sees `{ input: variables, ...variables }`
+ *   when `variables` is a record, else `{ input: variables }`, as Braintrust's
+ *   `prompt.build` does, so `{{input}}` is the whole argument and
+ *   `{{input.x}}` / `{{x}}` its fields.
+ * - `jinja` (Basalt): the template sees `variables` itself; it must be a
+ *   record (`undefined` or `null` means none).
+ * - `none`: nothing is rendered and any `variables` are accepted.
+ *
+ * `RenderedPrompt.variables` holds `variables` when it is a record, `{}` for
+ * `undefined`, and `{ input: variables }` otherwise.
+ *
+ * In strict mode the variables missing from all messages are reported
+ * together, in one `TemplateError` listing each path once. A template that
+ * does not parse fails with a `TemplateError` naming the message it is in.
+ *
+ * @since 0.1.0
+ */
+export const render = (
+  prompt: Prompt,
+  variables: Record<string, unknown> | unknown,
+  options?: { readonly strict?: boolean | undefined }
+): Effect.Effect<RenderedPrompt, TemplateError> => Effect.suspend(() => renderPrompt(prompt, variables, options))
+
+const renderPrompt = (
+  prompt: Prompt,
+  variables: unknown,
+  options: { readonly strict?: boolean | undefined } | undefined
+): Either.Either<RenderedPrompt, TemplateError> => {
+  const format = prompt.templateFormat
+  const supplied: Record<string, unknown> = isVariableRecord(variables)
+    ? variables
+    : variables === undefined
+    ? {}
+    : { input: variables }
+  const done = (messages: ReadonlyArray<RenderedMessage>): RenderedPrompt => ({
+    slug: prompt.slug,
+    version: prompt.version,
+    messages,
+    ...(prompt.model === undefined ? {} : { model: prompt.model }),
+    variables: supplied
+  })
+  if (format === "none") return Either.right(done(prompt.messages))
+
+  let view: Record<string, unknown>
+  if (format === "mustache") {
+    view = isVariableRecord(variables) ? { input: variables, ...variables } : { input: variables }
+  } else if (isVariableRecord(variables)) {
+    view = variables
+  } else if (variables === undefined || variables === null) {
+    view = {}
+  } else {
+    return Either.left(
+      Template.invalidError(
+        format,
+        `jinja prompt "${prompt.slug}" takes a record of variables, got ${
+          Array.isArray(variables) ? "an array" : typeof variables
+        }`,
+        "Prompt.render"
+      )
+    )
+  }
+
+  const renderOptions: Template.RenderOptions = { format, strict: options?.strict === true }
+  const missing = new Set<string>()
+  const missingIn: Array<string> = []
+  let invalid: TemplateError | undefined
+  const field = (text: string, where: string): string => {
+    if (invalid !== undefined) return text
+    const outcome = Template.renderOutcome(text, view, renderOptions)
+    switch (outcome._tag) {
+      case "Rendered":
+        return outcome.text
+      case "Missing":
+        for (const name of outcome.missing) missing.add(name)
+        missingIn.push(where)
+        return text
+      case "Invalid":
+        invalid = Template.invalidError(format, `${where}: ${outcome.description}`, "Prompt.render")
+        return text
+    }
+  }
+
+  const messages = prompt.messages.map((message, index): RenderedMessage => {
+    const where = `messages[${index}].content`
+    const content = typeof message.content === "string"
+      ? field(message.content, where)
+      : message.content.map((part, partIndex): ContentPart =>
+        part.type === "text"
+          ? { ...part, text: field(part.text, `${where}[${partIndex}].text`) }
+          : { ...part, url: field(part.url, `${where}[${partIndex}].url`) }
+      )
+    return { ...message, content }
+  })
+
+  if (invalid !== undefined) return Either.left(invalid)
+  if (missing.size > 0) {
+    return Either.left(
+      Template.missingError(
+        format,
+        Array.from(missing),
+        "Prompt.render",
+        `prompt "${prompt.slug}" (${missingIn.join(", ")})`
+      )
+    )
+  }
+  return Either.right(done(messages))
+}

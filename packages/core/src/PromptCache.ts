@@ -17,12 +17,10 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Option, Scope } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Option, Scope, Tracer } from "effect"
 import type { Prompt } from "./Prompt.js"
-import { invalidInput } from "./PromptOpsError.js"
-import type { PromptOpsError } from "./PromptOpsError.js"
-import { Prompts } from "./Prompts.js"
-import type { GetOptions } from "./Prompts.js"
+import { type InvalidInput, invalidInput, type PromptOpsError } from "./PromptOpsError.js"
+import { type GetOptions, Prompts } from "./Prompts.js"
 
 /**
  * Where a cached get's prompt came from:
@@ -114,6 +112,16 @@ export class PromptCache extends Context.Tag("@promptops/core/PromptCache")<Prom
 /** The span attribute that records the cache source of a get. */
 const CACHE_ATTRIBUTE = "promptops.prompt.cache"
 
+/**
+ * Records the cache source on the caller's span. `Effect.annotateCurrentSpan`
+ * builds a `NoSuchElementException` (with its stack) when there is no span,
+ * ~15 µs; a cache hit must not pay that, so the span is looked up directly.
+ */
+const annotateSource = (context: Context.Context<never>, source: CacheSource): void => {
+  const span = Context.getOption(context, Tracer.ParentSpan)
+  if (Option.isSome(span) && span.value._tag === "Span") span.value.attribute(CACHE_ATTRIBUTE, source)
+}
+
 const DEFAULT_TTL: Duration.Duration = Duration.seconds(60)
 const DEFAULT_STALE_WHILE_REVALIDATE: Duration.Duration = Duration.minutes(5)
 const DEFAULT_MAX_ENTRIES = 1000
@@ -154,24 +162,28 @@ const durationMillis = (
   path: string,
   input: Duration.DurationInput | undefined,
   fallback: Duration.Duration
-): Effect.Effect<number> =>
+): Effect.Effect<number, InvalidInput> =>
   input === undefined
     ? Effect.succeed(Duration.toMillis(fallback))
     : Option.match(Duration.decodeUnknown(input), {
       onNone: () =>
-        Effect.die(invalidInput({ operation: "PromptCache.make", path, description: `${path} is not a valid duration` })),
+        Effect.fail(
+          invalidInput({ operation: "PromptCache.make", path, description: `${path} is not a valid duration` })
+        ),
       onSome: (duration) => Effect.succeed(Duration.toMillis(duration))
     })
 
 /**
  * Wraps the `Prompts` backend in context with a cache. Background refreshes run
  * in the `Scope`; closing it interrupts them. An invalid option (a `maxEntries`
- * that is not a positive integer, an unparsable duration) is a defect carrying
- * an `InvalidInput`: it is a programming error, caught at startup.
+ * that is not a positive integer, an unparsable duration) fails with an
+ * `InvalidInput` naming it, at startup.
  *
  * @since 0.1.0
  */
-export const make = (options: PromptCache.Options = {}): Effect.Effect<PromptCache.Service, never, Prompts | Scope.Scope> =>
+export const make = (
+  options: PromptCache.Options = {}
+): Effect.Effect<PromptCache.Service, InvalidInput, Prompts | Scope.Scope> =>
   Effect.gen(function*() {
     const backend = yield* Prompts
     const scope = yield* Scope.Scope
@@ -185,7 +197,7 @@ export const make = (options: PromptCache.Options = {}): Effect.Effect<PromptCac
     const staleIfError = options.staleIfError ?? true
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      return yield* Effect.die(invalidInput({
+      return yield* Effect.fail(invalidInput({
         operation: "PromptCache.make",
         path: "maxEntries",
         description: `maxEntries must be a positive integer, got ${maxEntries}`
@@ -260,13 +272,14 @@ export const make = (options: PromptCache.Options = {}): Effect.Effect<PromptCac
             )
           )
         }),
-        Effect.forkDaemon
+        Effect.forkIn(scope)
       )
     }
 
     /**
      * The flight in progress for `key`, or a new one and the effect that starts
-     * it. Must run uninterruptibly with its start, so a registered flight always runs.
+     * it. Runs inside an uninterruptible region together with that start, so a
+     * registered flight always runs (and always completes its deferred).
      */
     const joinOrStart = (
       key: string,
@@ -282,54 +295,69 @@ export const make = (options: PromptCache.Options = {}): Effect.Effect<PromptCac
       return [flight, runFlight(key, flight, options, background)]
     }
 
+    /** Starts a background refresh unless a request for `key` is already running. */
+    const refreshInBackground = (key: string, slug: string, options: GetOptions): Effect.Effect<unknown> =>
+      Effect.uninterruptible(Effect.suspend(() => joinOrStart(key, slug, options, true)[1]))
+
     /** A get that goes to the backend, with stale-if-error on an unreachable backend. */
     const viaBackend = (
+      clock: Clock.Clock,
       key: string,
       slug: string,
-      options: GetOptions,
-      restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-    ): Effect.Effect<CachedPrompt, PromptOpsError> => {
-      const [flight, start] = joinOrStart(key, slug, options, false)
-      return start.pipe(
-        Effect.zipRight(restore(Deferred.await(flight.deferred))),
+      options: GetOptions
+    ): Effect.Effect<CachedPrompt, PromptOpsError> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.suspend(() => {
+          const [flight, start] = joinOrStart(key, slug, options, false)
+          // Only the wait is interruptible: the request itself belongs to the cache's scope.
+          return Effect.zipRight(start, restore(Deferred.await(flight.deferred)))
+        })
+      ).pipe(
         Effect.map((prompt): CachedPrompt => ({ prompt, source: "fresh", ageMs: 0 })),
         Effect.catchIf(
           (error) => staleIfError && isUnreachable(error),
           (error) =>
-            Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            Effect.suspend(() => {
+              const now = clock.unsafeCurrentTimeMillis()
               const entry = entries.get(key)
               if (entry === undefined || now - entry.fetchedAt > maxStaleMs) return Effect.fail(error)
               touch(key, entry)
               counters.fallbacks++
-              return Effect.succeed<CachedPrompt>({ prompt: entry.prompt, source: "fallback", ageMs: now - entry.fetchedAt })
+              const ageMs = now - entry.fetchedAt
+              return Effect.succeed<CachedPrompt>({ prompt: entry.prompt, source: "fallback", ageMs })
             })
         )
       )
-    }
 
+    // The decision is one synchronous step (clock read, lookup, counters, span
+    // annotation) on the fiber's own clock and context, so a hit is two effect steps.
     const get = (slug: string, options: GetOptions = {}): Effect.Effect<CachedPrompt, PromptOpsError> =>
-      Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<CachedPrompt, PromptOpsError> => {
-          const key = keyOf(slug, options)
-          const entry = entries.get(key)
-          if (entry !== undefined) {
-            const ageMs = now - entry.fetchedAt
-            if (entry.pinned || ageMs < ttlMs) {
-              touch(key, entry)
-              counters.hits++
-              return Effect.succeed({ prompt: entry.prompt, source: "cached", ageMs })
-            }
-            if (ageMs < ttlMs + staleWindowMs) {
-              touch(key, entry)
-              counters.staleServes++
-              const [, start] = joinOrStart(key, slug, options, true)
-              return Effect.as(start, { prompt: entry.prompt, source: "stale", ageMs })
-            }
+      Effect.withFiberRuntime<CachedPrompt, PromptOpsError>((fiber) => {
+        const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+        const context = fiber.currentContext
+        const now = clock.unsafeCurrentTimeMillis()
+        const key = keyOf(slug, options)
+        const entry = entries.get(key)
+        if (entry !== undefined) {
+          const ageMs = now - entry.fetchedAt
+          if (entry.pinned || ageMs < ttlMs) {
+            touch(key, entry)
+            counters.hits++
+            annotateSource(context, "cached")
+            return Effect.succeed({ prompt: entry.prompt, source: "cached", ageMs })
           }
-          counters.misses++
-          return viaBackend(key, slug, options, restore)
+          if (ageMs < ttlMs + staleWindowMs) {
+            touch(key, entry)
+            counters.staleServes++
+            annotateSource(context, "stale")
+            return Effect.as(refreshInBackground(key, slug, options), { prompt: entry.prompt, source: "stale", ageMs })
+          }
+        }
+        counters.misses++
+        return Effect.tap(viaBackend(clock, key, slug, options), (cached) => {
+          annotateSource(context, cached.source)
         })
-      ).pipe(Effect.tap((cached) => Effect.annotateCurrentSpan(CACHE_ATTRIBUTE, cached.source)))
+      })
 
     const invalidate = (slug?: string): Effect.Effect<void> =>
       Effect.sync(() => {
@@ -359,7 +387,7 @@ export const make = (options: PromptCache.Options = {}): Effect.Effect<PromptCac
  *
  * @since 0.1.0
  */
-export const layer = (options?: PromptCache.Options): Layer.Layer<PromptCache | Prompts, never, Prompts> =>
+export const layer = (options?: PromptCache.Options): Layer.Layer<PromptCache | Prompts, InvalidInput, Prompts> =>
   Layer.scopedContext(
     Effect.gen(function*() {
       const backend = yield* Prompts

@@ -1,0 +1,835 @@
+/**
+ * The HTTP plumbing every vendor adapter shares, written once: the base URL
+ * rule, bearer auth with a `Redacted` key, default headers, a per-attempt
+ * timeout, retries through `RetryPolicy`, and the mapping of statuses, vendor
+ * error bodies, transport failures and undecodable bodies into
+ * `PromptOpsError`s. Each vendor's Client module calls `make` once and then
+ * only describes requests and response schemas.
+ *
+ * @since 0.1.0
+ */
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+import * as Headers from "@effect/platform/Headers"
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Clock, Duration, Effect, Option, ParseResult, Predicate, Redacted, Schema, Stream } from "effect"
+import { identity } from "effect/Function"
+import {
+  BadRequest,
+  DecodeError,
+  Forbidden,
+  type InvalidInput,
+  invalidInput,
+  Issue,
+  NotFound,
+  PayloadTooLarge,
+  type PromptOpsError,
+  ProviderUnavailable,
+  RateLimited,
+  TransportError,
+  Unauthorized
+} from "./PromptOpsError.js"
+import * as RetryPolicy from "./RetryPolicy.js"
+
+/**
+ * What a vendor Client module passes to `make`.
+ *
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The provider name every error carries, e.g. `braintrust`. */
+  readonly provider: string
+  /**
+   * The base URL; request paths are appended to it, path prefix included
+   * (`https://host/prefix` + `/v1/x` → `https://host/prefix/v1/x`). Must be
+   * `https://`, or `http://` to a loopback host (127.0.0.0/8, localhost, ::1).
+   */
+  readonly apiUrl: string
+  /** Sent as `Authorization: Bearer …`. Surrounding whitespace is trimmed. */
+  readonly apiKey?: Redacted.Redacted | undefined
+  /**
+   * Headers sent with every request unless the request sets them itself.
+   * `Redacted` values are secrets: their names are redacted like `secretHeaders`.
+   */
+  readonly headers?: Readonly<Record<string, string | Redacted.Redacted>> | undefined
+  /** Header names whose values are secret: redacted in spans, logs and errors. */
+  readonly secretHeaders?: ReadonlyArray<string> | undefined
+  /** The limit for one attempt, up to the response headers (and the body for `json`). Default 30 s. */
+  readonly timeout?: Duration.DurationInput | undefined
+  /** The retry budget, or `false` for one attempt per call. Default `RetryPolicy.defaults`. */
+  readonly retry?: RetryPolicy.RetryOptions | false | undefined
+  /** Applied last to the wrapped client, e.g. to add a logging middleware. */
+  readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+}
+
+/**
+ * Per-call options.
+ *
+ * @since 0.1.0
+ */
+export interface RequestOptions {
+  /** `false` for one attempt (a request that is unsafe to repeat). Default true. */
+  readonly retry?: boolean | undefined
+  /** Statuses outside 2xx the caller handles itself (e.g. `[404]`); they are not errors. */
+  readonly accept?: ReadonlyArray<number> | undefined
+  /** Overrides the client's per-attempt timeout for this call. */
+  readonly timeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * A decoded JSON body with the response's status and headers, for callers
+ * that need a header too (Braintrust's `x-bt-found-existing`).
+ *
+ * @since 0.1.0
+ */
+export interface JsonResponse<A> {
+  readonly value: A
+  readonly status: number
+  readonly headers: Headers.Headers
+}
+
+/**
+ * A streaming response (SSE, NDJSON): the status and headers arrived within
+ * the timeout; the body is read as the caller pulls it, with no timeout.
+ *
+ * @since 0.1.0
+ */
+export interface StreamResponse {
+  readonly status: number
+  readonly headers: Headers.Headers
+  readonly body: Stream.Stream<Uint8Array, TransportError>
+}
+
+/**
+ * The client a vendor Client module holds.
+ *
+ * @since 0.1.0
+ */
+export interface ProviderHttp {
+  readonly provider: string
+  /** The validated base URL, without a trailing slash. */
+  readonly apiUrl: string
+  /**
+   * Sends `request` (its URL a path under `apiUrl`) and returns the response
+   * once its status is 2xx or accepted; the body is left unread.
+   */
+  readonly execute: (
+    operation: string,
+    request: HttpClientRequest.HttpClientRequest,
+    options?: RequestOptions | undefined
+  ) => Effect.Effect<HttpClientResponse.HttpClientResponse, PromptOpsError>
+  /** Sends `request` and decodes the JSON body with `schema`. */
+  readonly json: <A, I, R>(
+    operation: string,
+    request: HttpClientRequest.HttpClientRequest,
+    schema: Schema.Schema<A, I, R>,
+    options?: RequestOptions | undefined
+  ) => Effect.Effect<A, PromptOpsError, R>
+  /** Like `json`, and also returns the status and headers. */
+  readonly jsonResponse: <A, I, R>(
+    operation: string,
+    request: HttpClientRequest.HttpClientRequest,
+    schema: Schema.Schema<A, I, R>,
+    options?: RequestOptions | undefined
+  ) => Effect.Effect<JsonResponse<A>, PromptOpsError, R>
+  /** Sends `request` and hands back the body as a byte stream. */
+  readonly stream: (
+    operation: string,
+    request: HttpClientRequest.HttpClientRequest,
+    options?: RequestOptions | undefined
+  ) => Effect.Effect<StreamResponse, PromptOpsError>
+}
+
+/**
+ * The default per-attempt timeout.
+ *
+ * @since 0.1.0
+ */
+export const defaultTimeout: Duration.Duration = Duration.seconds(30)
+
+/**
+ * Builds the client. Fails with `InvalidInput` naming the bad option.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const provider = options.provider
+    const fail = (path: string, description: string) =>
+      Effect.fail(invalidInput({ provider, operation: "ProviderHttp.make", path, description }))
+
+    const apiUrl = yield* validateApiUrl(provider, options.apiUrl)
+
+    let apiKey: Redacted.Redacted | undefined
+    if (options.apiKey !== undefined) {
+      const value = Redacted.value(options.apiKey).trim()
+      if (value === "") return yield* fail("apiKey", "apiKey is empty")
+      // Checked here because fetch rejects such a header with a message that quotes its value.
+      if (!isHeaderValue(value)) return yield* fail("apiKey", "apiKey contains control characters")
+      apiKey = Redacted.make(value)
+    }
+
+    const secretNames = new Set((options.secretHeaders ?? []).map((name) => name.toLowerCase()))
+    const defaultHeaders: Record<string, string> = {}
+    for (const [name, raw] of Object.entries(options.headers ?? {})) {
+      const lower = name.toLowerCase()
+      if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(lower)) {
+        return yield* fail(`headers.${name}`, "not a valid header name")
+      }
+      const value = Redacted.isRedacted(raw) ? Redacted.value(raw) : raw
+      if (typeof value !== "string" || !isHeaderValue(value)) {
+        return yield* fail(`headers.${name}`, "a header value must be a string without control characters")
+      }
+      if (Redacted.isRedacted(raw)) secretNames.add(lower)
+      defaultHeaders[lower] = value
+    }
+    // Values to scrub from any text that ends up in an error, however it got there.
+    const secrets = [
+      ...(apiKey === undefined ? [] : [Redacted.value(apiKey)]),
+      ...Object.entries(defaultHeaders).filter(([name]) => secretNames.has(name)).map(([, value]) => value)
+    ].filter((value) => value.length > 0)
+
+    const timeout = yield* decodeDuration(options.timeout ?? defaultTimeout, "timeout", fail)
+    if (Duration.lessThanOrEqualTo(timeout, Duration.zero)) return yield* fail("timeout", "timeout must be positive")
+    if (options.retry !== undefined && options.retry !== false) {
+      yield* validateRetryOptions(options.retry, fail)
+    }
+    const retrySchedule = options.retry === false ? undefined : RetryPolicy.schedule(options.retry)
+
+    const redactedNames = [...secretNames]
+    const client = (yield* HttpClient.HttpClient).pipe(
+      HttpClient.mapRequest((request) => {
+        let out = HttpClientRequest.prependUrl(request, apiUrl)
+        const missing: Record<string, string> = {}
+        for (const name in defaultHeaders) {
+          if (!(name in out.headers)) missing[name] = defaultHeaders[name]!
+        }
+        out = HttpClientRequest.setHeaders(out, missing)
+        if (!("accept" in out.headers)) out = HttpClientRequest.acceptJson(out)
+        return apiKey === undefined ? out : HttpClientRequest.bearerToken(out, apiKey)
+      }),
+      // No `traceparent`/`b3` headers to vendors: they would hand a third party
+      // our internal trace and span ids (and hint at our topology), and the
+      // vendors do not join our traces with them anyway.
+      HttpClient.withTracerPropagation(false),
+      // Requests go only to the configured base URL, so a redirect is an answer,
+      // not an instruction: `fetch` would otherwise follow it to any host with
+      // our request body. (The Node and Undici clients do not follow redirects.)
+      HttpClient.transformResponse((effect) =>
+        Effect.flatMap(Effect.serviceOption(FetchHttpClient.RequestInit), (init) =>
+          Effect.provideService(effect, FetchHttpClient.RequestInit, {
+            ...Option.getOrUndefined(init),
+            redirect: "manual"
+          }))
+      ),
+      // Secret headers are redacted wherever the platform prints headers
+      // (the HttpClient span attributes, logged requests).
+      redactedNames.length === 0 ? identity : HttpClient.transformResponse(
+        Effect.locallyWith(Headers.currentRedactedNames, (names) => [...names, ...redactedNames])
+      ),
+      options.transformClient ?? identity
+    )
+
+    const scrub = (text: string): string => bound(scrubSecrets(text, secrets))
+    const context = (operation: string) => ({ provider, operation })
+
+    const send = <A, R>(
+      operation: string,
+      request: HttpClientRequest.HttpClientRequest,
+      requestOptions: RequestOptions | undefined,
+      onResponse: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<A, PromptOpsError, R>
+    ): Effect.Effect<A, PromptOpsError, R> =>
+      Effect.suspend(() => {
+        if (!request.url.startsWith("/")) {
+          // Requests go only to the configured base URL: an absolute URL here is a bug.
+          return Effect.fail(invalidInput({
+            provider,
+            operation,
+            path: "request.url",
+            description: "the request URL must be a path under apiUrl, starting with /"
+          }))
+        }
+        const attemptTimeout = requestOptions?.timeout === undefined
+          ? timeout
+          : Option.getOrUndefined(Duration.decodeUnknown(requestOptions.timeout))
+        if (attemptTimeout === undefined || Duration.lessThanOrEqualTo(attemptTimeout, Duration.zero)) {
+          return Effect.fail(invalidInput({
+            provider,
+            operation,
+            path: "options.timeout",
+            description: "the timeout must be a positive duration"
+          }))
+        }
+        const accepted = requestOptions?.accept ?? []
+        const attempt = client.execute(request).pipe(
+          Effect.catchAll((error) => fromHttpClientError(operation, error)),
+          Effect.flatMap((response) =>
+            (response.status >= 200 && response.status < 300) || accepted.includes(response.status)
+              ? onResponse(response)
+              : Effect.flatMap(errorFromResponse(operation, request, response), Effect.fail)
+          ),
+          Effect.timeoutFail({
+            duration: attemptTimeout,
+            onTimeout: () =>
+              new TransportError({
+                ...context(operation),
+                reason: "Timeout",
+                description: `no response within ${Duration.format(attemptTimeout)}`
+              })
+          })
+        )
+        return retrySchedule === undefined || requestOptions?.retry === false
+          ? attempt
+          : Effect.retry(attempt, retrySchedule)
+      })
+
+    const fromHttpClientError = (
+      operation: string,
+      error: HttpClientError.HttpClientError
+    ): Effect.Effect<never, PromptOpsError> => {
+      if (error._tag === "ResponseError") {
+        // Only reachable through a `transformClient` that filters statuses itself.
+        return error.reason === "StatusCode"
+          ? Effect.flatMap(errorFromResponse(operation, error.request, error.response), Effect.fail)
+          : Effect.fail(
+            new TransportError({
+              ...context(operation),
+              reason: "Other",
+              status: error.response.status,
+              description: scrub(describeCause(error.description, error.cause, "the response could not be read"))
+            })
+          )
+      }
+      switch (error.reason) {
+        case "Transport":
+          return Effect.fail(
+            new TransportError({
+              ...context(operation),
+              reason: "Connection",
+              description: scrub(describeCause(error.description, error.cause, "the request could not be sent"))
+            })
+          )
+        case "Encode":
+          return Effect.fail(invalidInput({
+            provider,
+            operation,
+            path: "request.body",
+            description: scrub(describeCause(error.description, error.cause, "the request body could not be encoded"))
+          }))
+        case "InvalidUrl":
+          return Effect.fail(invalidInput({
+            provider,
+            operation,
+            path: "request.url",
+            description: scrub(describeCause(error.description, error.cause, "the request URL is invalid"))
+          }))
+      }
+    }
+
+    const errorFromResponse = (
+      operation: string,
+      request: HttpClientRequest.HttpClientRequest,
+      response: HttpClientResponse.HttpClientResponse
+    ): Effect.Effect<PromptOpsError> =>
+      Effect.gen(function*() {
+        const text = yield* Effect.orElseSucceed(response.text, () => "")
+        const parsed: ParsedErrorBody = response.status < 400
+          ? { description: redirectDescription(response), issues: [] }
+          : parseErrorBody(response.status, response.headers["content-type"], text)
+        const now = yield* Clock.currentTimeMillis
+        return statusError({
+          ...context(operation),
+          status: response.status,
+          description: scrub(parsed.description),
+          requestId: requestIdFromHeaders(response.headers) ?? parsed.requestId,
+          issues: parsed.issues.map((issue) =>
+            new Issue({ path: scrub(issue.path), message: scrub(issue.message) })
+          ),
+          retryAfterMs: response.status === 429 ? parseRetryAfter(response.headers, now) : undefined,
+          bytes: response.status === 413 ? requestBodySize(request) : undefined
+        })
+      })
+
+    const readJson = <A, I, R>(
+      operation: string,
+      schema: Schema.Schema<A, I, R>,
+      response: HttpClientResponse.HttpClientResponse
+    ): Effect.Effect<JsonResponse<A>, PromptOpsError, R> =>
+      Effect.gen(function*() {
+        const where = {
+          ...context(operation),
+          status: response.status,
+          requestId: requestIdFromHeaders(response.headers)
+        }
+        const text = yield* Effect.mapError(response.text, (error) =>
+          new TransportError({
+            ...where,
+            reason: "Connection",
+            description: scrub(describeCause(error.description, error.cause, "the response body could not be read"))
+          }))
+        let body: unknown = undefined
+        if (text.trim() !== "") {
+          try {
+            body = JSON.parse(text)
+          } catch {
+            return yield* new DecodeError({
+              ...where,
+              path: "",
+              description: scrub(`the response body is not JSON (it starts with ${JSON.stringify(text.slice(0, 60))})`)
+            })
+          }
+        }
+        const value = yield* Effect.mapError(Schema.decodeUnknown(schema)(body), (error) => {
+          const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
+          return new DecodeError({
+            ...where,
+            path: scrub(formatPath(issue?.path ?? [])),
+            description: scrub(`unexpected response: ${issue?.message ?? error.message}`)
+          })
+        })
+        return { value, status: response.status, headers: response.headers }
+      })
+
+    const jsonResponse = <A, I, R>(
+      operation: string,
+      request: HttpClientRequest.HttpClientRequest,
+      schema: Schema.Schema<A, I, R>,
+      requestOptions?: RequestOptions | undefined
+    ): Effect.Effect<JsonResponse<A>, PromptOpsError, R> =>
+      send(operation, request, requestOptions, (response) => readJson(operation, schema, response))
+
+    return {
+      provider,
+      apiUrl,
+      execute: (operation, request, requestOptions) => send(operation, request, requestOptions, Effect.succeed),
+      json: (operation, request, schema, requestOptions) =>
+        Effect.map(jsonResponse(operation, request, schema, requestOptions), (response) => response.value),
+      jsonResponse,
+      stream: (operation, request, requestOptions) =>
+        send(operation, request, requestOptions, (response) =>
+          Effect.succeed<StreamResponse>({
+            status: response.status,
+            headers: response.headers,
+            body: Stream.mapError(response.stream, (error) =>
+              new TransportError({
+                ...context(operation),
+                reason: "Connection",
+                status: response.status,
+                requestId: requestIdFromHeaders(response.headers),
+                description: scrub(describeCause(error.description, error.cause, "the response stream failed"))
+              }))
+          }))
+    }
+  })
+
+// -----------------------------------------------------------------------------
+// Base URL
+// -----------------------------------------------------------------------------
+
+/**
+ * Checks a base URL against the project rule (DESIGN §8): `https://`, or
+ * plain `http://` only to a loopback host; no credentials, query or fragment.
+ * Returns it normalised without a trailing slash.
+ *
+ * @since 0.1.0
+ */
+export const validateApiUrl = (provider: string, apiUrl: string): Effect.Effect<string, InvalidInput> => {
+  const fail = (description: string) =>
+    Effect.fail(invalidInput({ provider, operation: "ProviderHttp.make", path: "apiUrl", description }))
+  let url: URL
+  try {
+    url = new URL(apiUrl.trim())
+  } catch {
+    return fail("apiUrl is not an absolute URL")
+  }
+  if (url.username !== "" || url.password !== "") {
+    // Never echo this URL: it holds credentials.
+    return fail("apiUrl must not contain credentials; pass the key as apiKey")
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    return fail(`apiUrl must use https:// (got ${url.protocol}//)`)
+  }
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
+    return fail(`plain http:// is allowed only to a loopback host, not ${url.hostname}; use https://`)
+  }
+  if (url.search !== "" || url.hash !== "") {
+    return fail("apiUrl must not have a query string or a fragment")
+  }
+  return Effect.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+}
+
+/**
+ * Whether a URL hostname (as `URL#hostname` normalises it) is loopback.
+ *
+ * @since 0.1.0
+ */
+export const isLoopbackHost = (hostname: string): boolean => {
+  const host = hostname.toLowerCase()
+  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}
+
+// -----------------------------------------------------------------------------
+// Status → error
+// -----------------------------------------------------------------------------
+
+/**
+ * What `statusError` needs to build an error for a non-2xx response.
+ *
+ * @since 0.1.0
+ */
+export interface StatusErrorInput {
+  readonly provider: string
+  readonly operation: string
+  readonly status: number
+  readonly description: string
+  readonly requestId?: string | undefined
+  readonly issues?: ReadonlyArray<Issue> | undefined
+  /** For a 429: how long the vendor asked us to wait. */
+  readonly retryAfterMs?: number | undefined
+  /** For a 413: how many bytes were sent. */
+  readonly bytes?: number | undefined
+}
+
+/**
+ * Maps a non-2xx status to its error: 401 `Unauthorized`, 403 `Forbidden`,
+ * 404 `NotFound`, 413 `PayloadTooLarge`, 429 `RateLimited`, 5xx
+ * `ProviderUnavailable`, anything else (400, 408, 409, 422, other 4xx, an
+ * unexpected 3xx) `BadRequest`. The result is retryable exactly for 408,
+ * 409, 429 and 5xx (`PromptOpsError.isRetryable`).
+ *
+ * @since 0.1.0
+ */
+export const statusError = (input: StatusErrorInput): PromptOpsError => {
+  const common = {
+    provider: input.provider,
+    operation: input.operation,
+    description: input.description,
+    status: input.status,
+    requestId: input.requestId
+  }
+  const status = input.status
+  if (status === 401) return new Unauthorized(common)
+  if (status === 403) return new Forbidden(common)
+  if (status === 404) return new NotFound(common)
+  if (status === 413) return new PayloadTooLarge({ ...common, bytes: input.bytes })
+  if (status === 429) return new RateLimited({ ...common, retryAfterMs: input.retryAfterMs })
+  if (status >= 500) return new ProviderUnavailable(common)
+  return new BadRequest({ ...common, issues: input.issues ?? [] })
+}
+
+/**
+ * The vendor's request id from the response headers, if any.
+ *
+ * @since 0.1.0
+ */
+export const requestIdFromHeaders = (headers: Headers.Headers): string | undefined => {
+  for (const name of requestIdHeaders) {
+    const value = headers[name]
+    if (value !== undefined && value !== "") return value
+  }
+  return undefined
+}
+
+const requestIdHeaders = ["x-bt-internal-trace-id", "x-request-id", "x-amzn-requestid"] as const
+
+/**
+ * How long a 429 asks us to wait, in milliseconds: `retry-after-ms`, else
+ * `Retry-After` as seconds or as an HTTP date (relative to `nowMs`).
+ * `undefined` when absent or unreadable; never negative.
+ *
+ * @since 0.1.0
+ */
+export const parseRetryAfter = (headers: Headers.Headers, nowMs: number): number | undefined => {
+  const ms = headers["retry-after-ms"]
+  if (ms !== undefined && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Math.max(0, Math.ceil(Number(ms)))
+  const value = headers["retry-after"]?.trim()
+  if (value === undefined || value === "") return undefined
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000)
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs)
+}
+
+const redirectDescription = (response: HttpClientResponse.HttpClientResponse): string => {
+  const location = response.headers["location"]
+  return `unexpected HTTP ${response.status}${
+    location === undefined ? "" : ` redirect to ${location}`
+  }; redirects are not followed (check apiUrl)`
+}
+
+const requestBodySize = (request: HttpClientRequest.HttpClientRequest): number | undefined => {
+  const length = (request.body as { readonly contentLength?: number | undefined }).contentLength
+  return typeof length === "number" ? length : undefined
+}
+
+// -----------------------------------------------------------------------------
+// Error bodies
+// -----------------------------------------------------------------------------
+
+/**
+ * What a vendor error body says.
+ *
+ * @since 0.1.0
+ */
+export interface ParsedErrorBody {
+  readonly description: string
+  readonly requestId?: string | undefined
+  readonly issues: ReadonlyArray<Issue>
+}
+
+/**
+ * The longest description kept from an error body.
+ *
+ * @since 0.1.0
+ */
+export const maxDescriptionLength = 500
+
+/**
+ * Reads any vendor error body we have seen:
+ * - Braintrust's `{Code, Message, InternalTraceId}`, where `Message` may hold
+ *   JSON `{"error", "errors": [zod issues]}` followed by a
+ *   ` [user_email=…] [user_org=…] [timestamp=…]` suffix (dropped: it is
+ *   personal data and noise);
+ * - `{message}`, `{error}` (string or object), `{errors}` (list or record);
+ * - plain text, and HTML gateway pages (their `<title>`, else the first line).
+ * The description is trimmed and at most `maxDescriptionLength` characters.
+ *
+ * @since 0.1.0
+ */
+export const parseErrorBody = (status: number, contentType: string | undefined, text: string): ParsedErrorBody => {
+  const trimmed = text.trim()
+  if (trimmed === "") return { description: statusText(status), issues: [] }
+  if (isHtml(contentType, trimmed)) {
+    const description = htmlSummary(trimmed)
+    return { description: bound(description === "" ? statusText(status) : description), issues: [] }
+  }
+  if (trimmed.startsWith("{") || trimmed.startsWith("[") || trimmed.startsWith("\"")) {
+    const json = parseJson(trimmed)
+    if (json !== undefined) {
+      const parsed = fromJsonBody(json.value)
+      if (parsed !== undefined) {
+        return {
+          description: bound(parsed.description === "" ? statusText(status) : parsed.description),
+          requestId: parsed.requestId,
+          issues: parsed.issues
+        }
+      }
+    }
+  }
+  return { description: bound(collapse(trimmed)), issues: [] }
+}
+
+const parseJson = (text: string): { readonly value: unknown } | undefined => {
+  try {
+    return { value: JSON.parse(text) }
+  } catch {
+    return undefined
+  }
+}
+
+// ` [user_email=…] [user_org=…] [timestamp=…]` at the end of a Braintrust message.
+const contextSuffix = /(\s*\[[A-Za-z_][\w.-]*=[^\]]*\])+\s*$/
+
+const fromJsonBody = (body: unknown): ParsedErrorBody | undefined => {
+  if (typeof body === "string") return { description: collapse(body), issues: [] }
+  if (Array.isArray(body)) {
+    const issues = issuesFrom(body)
+    return { description: issues[0]?.message ?? "", issues }
+  }
+  if (!Predicate.isRecord(body)) return undefined
+
+  const requestId = firstString(body.InternalTraceId, body.request_id, body.requestId)
+  const issues = issuesFrom(body.errors)
+
+  if (typeof body.Message === "string") {
+    const message = body.Message.replace(contextSuffix, "").trim()
+    const embedded = message.startsWith("{") ? parseJson(message) : undefined
+    const inner = embedded === undefined ? undefined : fromJsonBody(embedded.value)
+    if (inner !== undefined) {
+      return { description: inner.description, requestId: requestId ?? inner.requestId, issues: inner.issues }
+    }
+    return { description: collapse(message), requestId, issues }
+  }
+
+  const error = body.error
+  const description = firstString(
+    body.message,
+    typeof error === "string" ? error : undefined,
+    Predicate.isRecord(error) ? firstString(error.message, error.error, error.detail) : undefined,
+    body.detail,
+    body.Code,
+    issues[0]?.message
+  )
+  if (description === undefined && issues.length === 0) {
+    return { description: collapse(JSON.stringify(body)), requestId, issues }
+  }
+  const code = typeof body.Code === "string" && description !== body.Code ? body.Code : undefined
+  return {
+    description: collapse(code === undefined ? description ?? "" : `${code}: ${description ?? ""}`),
+    requestId,
+    issues
+  }
+}
+
+const issuesFrom = (errors: unknown): ReadonlyArray<Issue> => {
+  if (Array.isArray(errors)) {
+    const issues: Array<Issue> = []
+    for (const item of errors) {
+      if (typeof item === "string") {
+        issues.push(new Issue({ path: "", message: collapse(item) }))
+      } else if (Predicate.isRecord(item)) {
+        const message = firstString(item.message, item.msg, item.error, item.detail) ?? collapse(JSON.stringify(item))
+        issues.push(new Issue({ path: issuePath(item.path ?? item.loc ?? item.field), message: collapse(message) }))
+      }
+    }
+    return issues
+  }
+  if (Predicate.isRecord(errors)) {
+    // `{ field: "message" | ["message", …] }`
+    const issues: Array<Issue> = []
+    for (const [field, value] of Object.entries(errors)) {
+      for (const message of Array.isArray(value) ? value : [value]) {
+        if (typeof message === "string") issues.push(new Issue({ path: field, message: collapse(message) }))
+      }
+    }
+    return issues
+  }
+  if (typeof errors === "string") return [new Issue({ path: "", message: collapse(errors) })]
+  return []
+}
+
+const issuePath = (path: unknown): string => {
+  if (typeof path === "string") return path
+  if (Array.isArray(path)) {
+    return formatPath(path.filter((key): key is string | number => typeof key === "string" || typeof key === "number"))
+  }
+  return ""
+}
+
+/**
+ * Formats a field path the way a reader writes it: `objects[0].prompt_data.prompt`,
+ * with keys that are not identifiers quoted (`metadata["my key"]`).
+ *
+ * @since 0.1.0
+ */
+export const formatPath = (path: ReadonlyArray<PropertyKey>): string => {
+  let out = ""
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`
+    else if (typeof key === "symbol") out += `[${String(key)}]`
+    else if (/^[A-Za-z_$][\w$]*$/.test(key)) out += out === "" ? key : `.${key}`
+    else out += `[${JSON.stringify(key)}]`
+  }
+  return out
+}
+
+const firstString = (...values: ReadonlyArray<unknown>): string | undefined => {
+  for (const value of values) {
+    if (typeof value === "string" && value.trim() !== "") return value.trim()
+  }
+  return undefined
+}
+
+const isHtml = (contentType: string | undefined, text: string): boolean =>
+  (contentType !== undefined && /html/i.test(contentType)) || /^(<!doctype html|<html[\s>])/i.test(text)
+
+const htmlSummary = (html: string): string => {
+  const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(html)?.[1]
+  if (title !== undefined && collapse(decodeEntities(title)) !== "") return collapse(decodeEntities(title))
+  const body = html.replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, "\n")
+  const line = body.split("\n").map((part) => collapse(decodeEntities(part))).find((part) => part !== "")
+  return line ?? ""
+}
+
+const decodeEntities = (text: string): string =>
+  text
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, "\"")
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&amp;/g, "&")
+
+const collapse = (text: string): string => text.replace(/\s+/g, " ").trim()
+
+const bound = (text: string): string =>
+  text.length <= maxDescriptionLength ? text : `${text.slice(0, maxDescriptionLength - 1)}…`
+
+const statusTexts: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  408: "Request Timeout",
+  409: "Conflict",
+  413: "Payload Too Large",
+  422: "Unprocessable Entity",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout"
+}
+
+const statusText = (status: number): string => statusTexts[status] ?? `HTTP ${status}`
+
+// -----------------------------------------------------------------------------
+// Secrets and small helpers
+// -----------------------------------------------------------------------------
+
+/**
+ * Replaces every occurrence of each secret in `text` with `[redacted]`.
+ *
+ * @since 0.1.0
+ */
+export const scrubSecrets = (text: string, secrets: ReadonlyArray<string>): string => {
+  let out = text
+  for (const secret of secrets) {
+    if (secret !== "" && out.includes(secret)) out = out.split(secret).join("[redacted]")
+  }
+  return out
+}
+
+const isHeaderValue = (value: string): boolean => !/[\0\r\n]/.test(value)
+
+const describeCause = (description: string | undefined, cause: unknown, fallback: string): string => {
+  if (description !== undefined && description !== "") return description
+  if (cause instanceof Error) {
+    const inner = (cause as { readonly cause?: unknown }).cause
+    const detail = inner instanceof Error
+      ? inner.message
+      : Predicate.hasProperty(inner, "code") && typeof inner.code === "string"
+      ? inner.code
+      : undefined
+    return detail === undefined || detail === cause.message ? cause.message : `${cause.message}: ${detail}`
+  }
+  return fallback
+}
+
+const decodeDuration = <E>(
+  input: Duration.DurationInput,
+  path: string,
+  fail: (path: string, description: string) => Effect.Effect<never, E>
+): Effect.Effect<Duration.Duration, E> =>
+  Option.match(Duration.decodeUnknown(input), {
+    onNone: () => fail(path, `${path} is not a duration`),
+    onSome: Effect.succeed
+  })
+
+const validateRetryOptions = <E>(
+  retry: RetryPolicy.RetryOptions,
+  fail: (path: string, description: string) => Effect.Effect<never, E>
+): Effect.Effect<void, E> =>
+  Effect.gen(function*() {
+    if (retry.maxRetries !== undefined && !(Number.isInteger(retry.maxRetries) && retry.maxRetries >= 0)) {
+      return yield* fail("retry.maxRetries", "retry.maxRetries must be a whole number ≥ 0")
+    }
+    if (retry.factor !== undefined && !(Number.isFinite(retry.factor) && retry.factor >= 1)) {
+      return yield* fail("retry.factor", "retry.factor must be a finite number ≥ 1")
+    }
+    for (const key of ["base", "maxDelay", "maxRetryAfter"] as const) {
+      const value = retry[key]
+      if (value !== undefined) yield* decodeDuration(value, `retry.${key}`, fail)
+    }
+  })
