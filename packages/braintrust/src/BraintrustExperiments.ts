@@ -1,0 +1,340 @@
+/**
+ * The neutral `Experiments` service on Braintrust experiments of the
+ * configured project.
+ *
+ * - `create` sends `ensure_new: true` (a name already used gets a unique
+ *   suffix instead of returning the old experiment) and the baseline as
+ *   `base_exp_id`; the dataset name is recorded in `metadata.promptops.dataset`,
+ *   and as `dataset_id` when the project has a dataset of that name.
+ * - `log` writes one root `eval` row per result: input, output, expected,
+ *   scores, error, tags, metadata, and metrics (`start`/`end` in unix seconds,
+ *   tokens, cost). Its id is deterministic, so a retried or repeated `log`
+ *   replaces the row instead of duplicating it: the result's `eval` span id
+ *   when it carries one (the row is then merged into the span's row, which the
+ *   tracing pipeline writes to the same experiment), otherwise a hash of
+ *   (experiment id, case id, trial). The case id, trial and exact duration
+ *   ride in `metadata.promptops`.
+ * - `results` fetches every row once and reads back the root `eval` rows.
+ * - The summary core computes is merged with Braintrust's own
+ *   (`GET /v1/experiment/{id}/summarize?summarize_scores=true`), which adds
+ *   columns only the server has (server-side scorers, trace-wide metrics).
+ *
+ * @since 0.1.0
+ */
+import type { Metadata } from "@promptops/core/Dataset"
+import type { EvalResult, Experiment, MetricSummary, ScoreSummary, Usage } from "@promptops/core/Experiment"
+import * as Experiments from "@promptops/core/Experiments"
+import type { PromptOpsError } from "@promptops/core/PromptOpsError"
+import type * as Summary from "@promptops/core/Summary"
+import { Chunk, Clock, Effect, Layer, Option, Stream } from "effect"
+import { createHash } from "node:crypto"
+import { BraintrustClient, provider } from "./BraintrustClient.js"
+import * as BraintrustSchema from "./BraintrustSchema.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The project holding the experiments; default: the client's `project`. */
+  readonly project?: string | undefined
+  /** Rows per insert request. Default 100. */
+  readonly batchSize?: number | undefined
+}
+
+/**
+ * The metadata key this package reserves on experiments and rows.
+ *
+ * @since 0.1.0
+ */
+export const metadataKey = "promptops"
+
+const isRecord = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
+
+const finite = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u)
+
+const withoutReserved = (metadata: unknown): { readonly metadata: Metadata; readonly reserved: Record<string, unknown> } => {
+  if (!isRecord(metadata)) return { metadata: {}, reserved: {} }
+  const { [metadataKey]: reserved, ...rest } = metadata
+  return { metadata: rest, reserved: isRecord(reserved) ? reserved : {} }
+}
+
+// -----------------------------------------------------------------------------
+// Mapping
+// -----------------------------------------------------------------------------
+
+/**
+ * The row id of a result without a span: a hash of (experiment id, case id,
+ * trial), 32 hex characters. The same result always gets the same id.
+ *
+ * @since 0.1.0
+ */
+export const resultRowId = (experimentId: string, caseId: string, trial: number): string =>
+  createHash("sha256").update(`${experimentId}\u0000${caseId}\u0000${trial}`).digest("hex").slice(0, 32)
+
+/**
+ * A Braintrust experiment as the neutral `Experiment`.
+ *
+ * @since 0.1.0
+ */
+export const fromBraintrust = (experiment: BraintrustSchema.Experiment): Experiment => {
+  const { metadata, reserved } = withoutReserved(experiment.metadata)
+  const dataset = typeof reserved["dataset"] === "string" ? reserved["dataset"] : experiment.dataset_id ?? undefined
+  const created = typeof experiment.created === "string" ? Date.parse(experiment.created) : Number.NaN
+  return {
+    id: experiment.id,
+    name: experiment.name,
+    ...(typeof experiment.base_exp_id === "string" ? { baseline: experiment.base_exp_id } : {}),
+    ...(dataset !== undefined ? { dataset } : {}),
+    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
+    ...(Number.isFinite(created) ? { createdAt: created } : {}),
+    source: { provider, raw: experiment }
+  }
+}
+
+const usageMetrics = (usage: Usage | undefined): Record<string, number> => {
+  const out: Record<string, number> = {}
+  if (usage === undefined) return out
+  // Token counts are integers on the wire (`prompt_tokens` etc. are `integer` in the OpenAPI file).
+  if (finite(usage.promptTokens)) out["prompt_tokens"] = Math.round(usage.promptTokens)
+  if (finite(usage.completionTokens)) out["completion_tokens"] = Math.round(usage.completionTokens)
+  if (finite(usage.totalTokens)) out["tokens"] = Math.round(usage.totalTokens)
+  if (finite(usage.cost)) out["cost"] = usage.cost
+  return out
+}
+
+/**
+ * The root `eval` row of a result, logged at `loggedAtMs` (the row's
+ * `metrics.end`; `start` is `durationMs` earlier).
+ *
+ * @since 0.1.0
+ */
+export const resultToEvent = (
+  experimentId: string,
+  result: EvalResult,
+  loggedAtMs: number
+): BraintrustSchema.InsertExperimentEvent => {
+  const linked = result.spanId !== undefined && result.traceId !== undefined
+  const id = linked ? result.spanId! : resultRowId(experimentId, result.caseId, result.trial)
+  const durationMs = finite(result.durationMs) && result.durationMs >= 0 ? result.durationMs : 0
+  const startMs = loggedAtMs - durationMs
+  return {
+    id,
+    span_id: id,
+    root_span_id: linked ? result.traceId! : id,
+    // Merged into the `eval` span's own row, which the tracing pipeline may write before or after.
+    ...(linked ? { _is_merge: true } : {}),
+    span_attributes: { name: "eval", type: "eval" },
+    created: new Date(startMs).toISOString(),
+    input: result.input,
+    output: result.output,
+    ...(result.expected !== undefined ? { expected: result.expected } : {}),
+    ...(result.error !== undefined ? { error: result.error } : {}),
+    scores: result.scores,
+    metadata: {
+      ...result.metadata,
+      [metadataKey]: { case_id: result.caseId, trial: result.trial, duration_ms: durationMs }
+    },
+    ...(result.tags !== undefined ? { tags: result.tags } : {}),
+    metrics: { start: startMs / 1000, end: loggedAtMs / 1000, ...usageMetrics(result.usage) }
+  }
+}
+
+const errorText = (error: unknown): string | undefined => {
+  if (error === undefined || error === null) return undefined
+  if (typeof error === "string") return error
+  if (isRecord(error) && typeof error["message"] === "string") return error["message"]
+  return JSON.stringify(error)
+}
+
+/**
+ * Reads a root `eval` row back as a result; `undefined` for any other row.
+ * Rows written by other clients (the Braintrust SDK, `POST /v1/eval`) have
+ * no `metadata.promptops`: their case id is the dataset row they came from,
+ * else the row id, and their trial 0.
+ *
+ * @since 0.1.0
+ */
+export const resultFromEvent = (event: BraintrustSchema.ExperimentEvent): EvalResult | undefined => {
+  if (event.span_attributes?.type !== "eval") return undefined
+  if (Array.isArray(event.span_parents) && event.span_parents.length > 0) return undefined
+  const { metadata, reserved } = withoutReserved(event.metadata)
+  const metrics = isRecord(event.metrics) ? event.metrics : {}
+  const start = metrics["start"]
+  const end = metrics["end"]
+  const durationMs = finite(reserved["duration_ms"])
+    ? reserved["duration_ms"]
+    : finite(start) && finite(end)
+    ? Math.round((end - start) * 1e6) / 1e3
+    : 0
+  const scores: Record<string, number | null> = {}
+  for (const [name, value] of Object.entries(event.scores ?? {})) {
+    if (value === null || finite(value)) scores[name] = value
+  }
+  const usage: { -readonly [K in keyof Usage]: Usage[K] } = {}
+  if (finite(metrics["prompt_tokens"])) usage.promptTokens = metrics["prompt_tokens"]
+  if (finite(metrics["completion_tokens"])) usage.completionTokens = metrics["completion_tokens"]
+  if (finite(metrics["tokens"])) usage.totalTokens = metrics["tokens"]
+  if (finite(metrics["cost"])) usage.cost = metrics["cost"]
+  const error = errorText(event.error)
+  return {
+    caseId: typeof reserved["case_id"] === "string" ? reserved["case_id"] : event.origin?.id ?? event.id,
+    trial: finite(reserved["trial"]) ? reserved["trial"] : 0,
+    input: event.input,
+    output: event.output,
+    ...(event.expected !== undefined && event.expected !== null ? { expected: event.expected } : {}),
+    scores,
+    ...(error !== undefined ? { error } : {}),
+    metadata,
+    ...(Array.isArray(event.tags) ? { tags: event.tags } : {}),
+    durationMs,
+    ...(Object.keys(usage).length > 0 ? { usage } : {}),
+    traceId: event.root_span_id,
+    spanId: event.span_id
+  }
+}
+
+/** Braintrust metric names with a neutral name. */
+const metricNames: Readonly<Record<string, string>> = {
+  prompt_tokens: "promptTokens",
+  completion_tokens: "completionTokens",
+  tokens: "totalTokens",
+  estimated_cost: "cost"
+}
+
+/**
+ * Braintrust's summary as what core merges into its own. Without a baseline
+ * the server compares with a fallback experiment of its choice (the
+ * experiment's `base_exp_id`, else the project's latest), so diffs,
+ * improvements and regressions are dropped then. The server gives no count
+ * behind a mean: `count` is 0 for its columns.
+ *
+ * @since 0.1.0
+ */
+export const summaryFromBraintrust = (
+  response: BraintrustSchema.SummarizeExperimentResponse,
+  baseline: Experiment | undefined
+): Summary.ProviderSummary => {
+  const compared = baseline !== undefined
+  const scores: Record<string, ScoreSummary> = {}
+  for (const [key, score] of Object.entries(response.scores ?? {})) {
+    scores[key] = {
+      name: key,
+      mean: score.score,
+      count: 0,
+      ...(compared && finite(score.diff) ? { diff: score.diff } : {}),
+      improvements: compared ? score.improvements : 0,
+      regressions: compared ? score.regressions : 0
+    }
+  }
+  const metrics: Record<string, MetricSummary> = {}
+  for (const [key, metric] of Object.entries(response.metrics ?? {})) {
+    const name = metricNames[key] ?? key
+    metrics[name] = {
+      name,
+      mean: metric.metric,
+      unit: metric.unit,
+      ...(compared && finite(metric.diff) ? { diff: metric.diff } : {}),
+      improvements: compared ? metric.improvements : 0,
+      regressions: compared ? metric.regressions : 0
+    }
+  }
+  return {
+    url: response.experiment_url,
+    ...(baseline !== undefined
+      ? { comparison: { id: baseline.id, name: response.comparison_experiment_name ?? baseline.name } }
+      : {}),
+    scores,
+    metrics
+  }
+}
+
+// -----------------------------------------------------------------------------
+// Service
+// -----------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ */
+export const make = (options: Options = {}): Effect.Effect<Experiments.Experiments.Service, never, BraintrustClient> =>
+  Effect.map(BraintrustClient, (client) => {
+    const batchSize = Math.max(1, Math.floor(options.batchSize ?? 100))
+    const projectId = Effect.map(client.resolveProject(options.project), (project) => project.id)
+
+    const datasetIdOf = (project_id: string, dataset: string): Effect.Effect<string | undefined, PromptOpsError> =>
+      BraintrustSchema.isObjectId(dataset)
+        ? Effect.succeed(dataset)
+        : Effect.map(
+          client.datasets.list({ project_id, dataset_name: dataset, limit: 1 }),
+          (found) => found[0]?.id
+        )
+
+    const create = (request: Experiments.CreateOptions): Effect.Effect<Experiment, PromptOpsError> =>
+      Effect.gen(function*() {
+        const project_id = yield* projectId
+        // As the memory backend does: an unknown baseline is NotFound, not a silently dangling link.
+        if (request.baseline !== undefined) yield* client.experiments.get(request.baseline)
+        const datasetId = request.dataset === undefined ? undefined : yield* datasetIdOf(project_id, request.dataset)
+        const metadata = {
+          ...request.metadata,
+          ...(request.dataset !== undefined ? { [metadataKey]: { dataset: request.dataset } } : {})
+        }
+        const { experiment } = yield* client.experiments.create({
+          project_id,
+          name: request.name,
+          ensure_new: true,
+          ...(request.baseline !== undefined ? { base_exp_id: request.baseline } : {}),
+          ...(datasetId !== undefined ? { dataset_id: datasetId } : {}),
+          ...(Object.keys(metadata).length > 0 ? { metadata } : {})
+        })
+        return fromBraintrust(experiment)
+      })
+
+    const log = (experimentId: string, results: ReadonlyArray<EvalResult>): Effect.Effect<void, PromptOpsError> =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const rows = results.map((result) => resultToEvent(experimentId, result, now))
+        yield* Effect.forEach(
+          Chunk.chunksOf(Chunk.fromIterable(rows), batchSize),
+          (batch) => client.experiments.insert(experimentId, Chunk.toReadonlyArray(batch)),
+          { discard: true }
+        )
+      })
+
+    const results = (experimentId: string): Stream.Stream<EvalResult, PromptOpsError> =>
+      Stream.unwrap(
+        Effect.map(client.experiments.fetchAll(experimentId), (events) =>
+          Stream.fromIterable(events.flatMap((event) => {
+            const result = resultFromEvent(event)
+            return result === undefined ? [] : [result]
+          })))
+      )
+
+    return Experiments.make({
+      provider,
+      create,
+      get: (id) => Effect.map(client.experiments.get(id), fromBraintrust),
+      list: () =>
+        Stream.unwrap(
+          Effect.map(projectId, (project_id) => Stream.map(client.experiments.stream({ project_id }), fromBraintrust))
+        ),
+      log,
+      results,
+      providerSummary: (experiment, baseline) =>
+        Effect.map(
+          client.experiments.summarize(experiment.id, {
+            summarize_scores: true,
+            ...(baseline !== undefined && BraintrustSchema.isObjectId(baseline.id)
+              ? { comparison_experiment_id: baseline.id }
+              : {})
+          }),
+          (response) => Option.some(summaryFromBraintrust(response, baseline))
+        )
+    })
+  })
+
+/**
+ * @since 0.1.0
+ */
+export const layer = (options: Options = {}): Layer.Layer<Experiments.Experiments, never, BraintrustClient> =>
+  Layer.effect(Experiments.Experiments, make(options))

@@ -1,0 +1,373 @@
+/**
+ * The neutral `Prompts` and `PromptRegistry` services on Braintrust prompts
+ * (`/v1/prompt`) of the configured project.
+ *
+ * - A prompt's `version` is its `_xact_id` (a transaction id string); a
+ *   pinned version may be given in either form (transaction id or 16-hex).
+ * - A `tag` is a Braintrust environment: `get` sends `environment=<tag>`,
+ *   `push` assigns the new version to it with `environment_slugs` (the
+ *   environment must exist in the organisation). An environment Braintrust
+ *   does not know (a 400 naming it) is `NotFound`, like an unknown slug.
+ * - `push` always stores a new version: it is a `PUT` (create or replace),
+ *   never the get-or-create `POST`, which would return an existing prompt
+ *   unmodified.
+ * - `prompt_data` ↔ neutral: chat messages map one to one (roles `function`
+ *   → `tool`, `model` → `assistant`); a completion prompt becomes one user
+ *   message; `options.model` and `options.params` become the model spec, with
+ *   the chat block's `tools` (a JSON string) as `params.tools`;
+ *   `template_format` defaults to mustache, and `nunjucks` is the neutral `jinja`.
+ *
+ * @since 0.1.0
+ */
+import type * as Prompt from "@promptops/core/Prompt"
+import { DecodeError, NotFound, type PromptOpsError } from "@promptops/core/PromptOpsError"
+import * as PromptRegistry from "@promptops/core/PromptRegistry"
+import * as Prompts from "@promptops/core/Prompts"
+import { Context, Effect, Either, Layer, Stream } from "effect"
+import { BraintrustClient, provider } from "./BraintrustClient.js"
+import type * as BraintrustSchema from "./BraintrustSchema.js"
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  /** The project holding the prompts; default: the client's `project`. */
+  readonly project?: string | undefined
+}
+
+// -----------------------------------------------------------------------------
+// Mapping
+// -----------------------------------------------------------------------------
+
+/** Where a `prompt_data` could not be read, and why. */
+interface Problem {
+  readonly path: string
+  readonly description: string
+}
+
+const roleOf = (role: BraintrustSchema.ChatMessage["role"]): Prompt.Role => {
+  switch (role) {
+    case "function":
+      return "tool"
+    case "model":
+      return "assistant"
+    default:
+      return role
+  }
+}
+
+const imageDetail = (detail: unknown): "auto" | "low" | "high" | undefined =>
+  detail === "auto" || detail === "low" || detail === "high" ? detail : undefined
+
+const contentOf = (
+  content: BraintrustSchema.ChatMessage["content"],
+  path: string
+): Either.Either<Prompt.Message["content"], Problem> => {
+  if (content === undefined || content === null) return Either.right("")
+  if (typeof content === "string") return Either.right(content)
+  const parts: Array<Prompt.ContentPart> = []
+  for (let i = 0; i < content.length; i++) {
+    const part = content[i]!
+    if (part.type === "text") parts.push({ type: "text", text: part.text })
+    else if (part.type === "image_url") {
+      const detail = imageDetail(part.image_url.detail)
+      parts.push({ type: "image_url", url: part.image_url.url, ...(detail !== undefined ? { detail } : {}) })
+    } else {
+      return Either.left({
+        path: `${path}[${i}]`,
+        description: `a "${part.type}" content part has no neutral form (text and image_url parts do)`
+      })
+    }
+  }
+  return Either.right(parts)
+}
+
+/** The vendor keys with a neutral name, and that name. */
+const namedParams: ReadonlyArray<readonly [vendor: string, neutral: keyof Prompt.ModelParams]> = [
+  ["temperature", "temperature"],
+  ["max_tokens", "maxTokens"],
+  ["top_p", "topP"],
+  ["frequency_penalty", "frequencyPenalty"],
+  ["presence_penalty", "presencePenalty"],
+  ["stop", "stop"],
+  ["response_format", "responseFormat"],
+  ["tool_choice", "toolChoice"]
+]
+
+const modelParamsOf = (
+  params: Record<string, unknown>,
+  tools: ReadonlyArray<unknown> | undefined
+): Prompt.ModelParams => {
+  const out: Record<string, unknown> = {}
+  const extra: Record<string, unknown> = {}
+  const named = new Map(namedParams)
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue
+    const neutral = named.get(key)
+    if (neutral === undefined) {
+      extra[key] = value
+      continue
+    }
+    const valid = neutral === "stop"
+      ? Array.isArray(value) && value.every((item) => typeof item === "string")
+      : neutral === "responseFormat" || neutral === "toolChoice"
+      ? value !== null
+      : typeof value === "number"
+    // A value of another type than the neutral field's stays, unchanged, in `extra`.
+    if (valid) out[neutral] = value
+    else if (value !== null) extra[key] = value
+  }
+  if (tools !== undefined) out["tools"] = tools
+  if (Object.keys(extra).length > 0) out["extra"] = extra
+  return out as Prompt.ModelParams
+}
+
+const toolsOf = (tools: string | undefined, path: string): Either.Either<ReadonlyArray<unknown> | undefined, Problem> => {
+  if (tools === undefined || tools.trim() === "") return Either.right(undefined)
+  try {
+    const parsed: unknown = JSON.parse(tools)
+    return Array.isArray(parsed)
+      ? Either.right(parsed)
+      : Either.left({ path, description: "tools must be a JSON-encoded array of tool definitions" })
+  } catch {
+    return Either.left({ path, description: "tools is not valid JSON" })
+  }
+}
+
+const templateFormatOf = (format: string | null | undefined): Prompt.TemplateFormat =>
+  format === "nunjucks" ? "jinja" : format === "none" ? "none" : "mustache"
+
+/**
+ * A Braintrust prompt as the neutral `Prompt`. `tag` is the environment it
+ * was resolved through, if any.
+ *
+ * @since 0.1.0
+ */
+export const fromBraintrust = (
+  prompt: BraintrustSchema.Prompt,
+  options: { readonly tag?: string | undefined } = {}
+): Either.Either<Prompt.Prompt, { readonly path: string; readonly description: string }> => {
+  const data = prompt.prompt_data ?? undefined
+  const block = data?.prompt ?? undefined
+  const messages: Array<Prompt.Message> = []
+  let tools: ReadonlyArray<unknown> | undefined
+  if (block !== undefined && block.type === "completion") {
+    messages.push({ role: "user", content: block.content })
+  } else if (block !== undefined) {
+    for (let i = 0; i < block.messages.length; i++) {
+      const message = block.messages[i]!
+      const content = contentOf(message.content, `prompt_data.prompt.messages[${i}].content`)
+      if (Either.isLeft(content)) return Either.left(content.left)
+      messages.push({
+        role: roleOf(message.role),
+        content: content.right,
+        ...(typeof message.name === "string" ? { name: message.name } : {})
+      })
+    }
+    const parsedTools = toolsOf(block.tools, "prompt_data.prompt.tools")
+    if (Either.isLeft(parsedTools)) return Either.left(parsedTools.left)
+    tools = parsedTools.right
+  }
+  const options_ = data?.options ?? undefined
+  const model = typeof options_?.model === "string" && options_.model !== ""
+    ? { name: options_.model, params: modelParamsOf(options_.params ?? {}, tools) }
+    : undefined
+  return Either.right({
+    slug: prompt.slug,
+    name: prompt.name,
+    ...(typeof prompt.description === "string" ? { description: prompt.description } : {}),
+    version: prompt._xact_id,
+    ...(options.tag !== undefined ? { tag: options.tag } : {}),
+    messages,
+    ...(model !== undefined ? { model } : {}),
+    templateFormat: templateFormatOf(data?.template_format),
+    source: { provider, id: prompt.id, raw: prompt }
+  })
+}
+
+const messageToBraintrust = (message: Prompt.Message): BraintrustSchema.ChatMessage => ({
+  role: message.role,
+  content: typeof message.content === "string"
+    ? message.content
+    : message.content.map((part): BraintrustSchema.ChatContentPart =>
+      part.type === "text"
+        ? { type: "text", text: part.text }
+        : { type: "image_url", image_url: { url: part.url, ...(part.detail !== undefined ? { detail: part.detail } : {}) } }
+    ),
+  ...(message.name !== undefined ? { name: message.name } : {})
+})
+
+const paramsToBraintrust = (params: Prompt.ModelParams): Record<string, unknown> => {
+  const out: Record<string, unknown> = { ...params.extra }
+  if (params.temperature !== undefined) out["temperature"] = params.temperature
+  if (params.maxTokens !== undefined) out["max_tokens"] = params.maxTokens
+  if (params.topP !== undefined) out["top_p"] = params.topP
+  if (params.frequencyPenalty !== undefined) out["frequency_penalty"] = params.frequencyPenalty
+  if (params.presencePenalty !== undefined) out["presence_penalty"] = params.presencePenalty
+  if (params.stop !== undefined) out["stop"] = params.stop
+  if (params.responseFormat !== undefined) out["response_format"] = params.responseFormat
+  if (params.toolChoice !== undefined) out["tool_choice"] = params.toolChoice
+  return out
+}
+
+/**
+ * A neutral draft as Braintrust `prompt_data`: always a chat prompt. The
+ * model spec's `provider` has no place in `prompt_data` and is not stored.
+ *
+ * @since 0.1.0
+ */
+export const toBraintrust = (draft: Prompt.PromptDraft): BraintrustSchema.PromptData => {
+  const tools = draft.model?.params.tools
+  return {
+    prompt: {
+      type: "chat",
+      messages: draft.messages.map(messageToBraintrust),
+      ...(tools !== undefined ? { tools: JSON.stringify(tools) } : {})
+    },
+    ...(draft.model !== undefined
+      ? { options: { model: draft.model.name, params: paramsToBraintrust(draft.model.params) } }
+      : {}),
+    template_format: draft.templateFormat === "jinja" ? "nunjucks" : draft.templateFormat
+  }
+}
+
+// -----------------------------------------------------------------------------
+// Services
+// -----------------------------------------------------------------------------
+
+const decodeFailure = (operation: string, problem: Problem): DecodeError =>
+  new DecodeError({ provider, operation, path: problem.path, description: problem.description })
+
+/**
+ * Builds both services over the `BraintrustClient` in context.
+ *
+ * @since 0.1.0
+ */
+export const make = (options: Options = {}): Effect.Effect<
+  { readonly prompts: Prompts.Prompts.Service; readonly registry: PromptRegistry.PromptRegistry.Service },
+  never,
+  BraintrustClient
+> =>
+  Effect.map(BraintrustClient, (client) => {
+    const projectId = Effect.map(client.resolveProject(options.project), (project) => project.id)
+
+    const toPrompt = (operation: string, prompt: BraintrustSchema.Prompt, tag: string | undefined) =>
+      Either.match(fromBraintrust(prompt, { tag }), {
+        onLeft: (problem) => Effect.fail(decodeFailure(operation, problem)),
+        onRight: Effect.succeed
+      })
+
+    const findBySlug = (operation: string, slug: string) =>
+      Effect.flatMap(projectId, (project_id) =>
+        Effect.flatMap(client.prompts.list({ project_id, slug, limit: 1 }), (found) =>
+          found[0] === undefined
+            ? Effect.fail(
+              new NotFound({
+                provider,
+                operation,
+                description: `prompt "${slug}" does not exist in the project`,
+                resource: `prompt "${slug}"`
+              })
+            )
+            : Effect.succeed(found[0])))
+
+    const get = (slug: string, request: Prompts.GetOptions): Effect.Effect<Prompt.Prompt, PromptOpsError> =>
+      Effect.gen(function*() {
+        const project_id = yield* projectId
+        // `version` wins over `tag`, as the neutral contract says; the API takes only one.
+        const pin = request.version !== undefined
+          ? { version: request.version }
+          : request.tag !== undefined
+          ? { environment: request.tag }
+          : {}
+        const what = `prompt "${slug}"${
+          request.version !== undefined
+            ? ` version ${request.version}`
+            : request.tag !== undefined
+            ? ` in environment "${request.tag}"`
+            : ""
+        }`
+        const found = yield* client.prompts.list({ project_id, slug, limit: 1, ...pin }).pipe(
+          // Braintrust answers an environment it does not know (or that holds no version of the
+          // prompt) with a 400; the query names one prompt, so for the neutral contract that is NotFound.
+          Effect.catchTag("BadRequest", (error): Effect.Effect<never, PromptOpsError> =>
+            "environment" in pin && error.status === 400 && /environment/i.test(error.description)
+              ? Effect.fail(
+                new NotFound({
+                  provider,
+                  operation: "Prompts.get",
+                  description: error.description,
+                  resource: what,
+                  status: error.status,
+                  requestId: error.requestId
+                })
+              )
+              : Effect.fail(error))
+        )
+        const prompt = found[0]
+        if (prompt === undefined) {
+          return yield* new NotFound({
+            provider,
+            operation: "Prompts.get",
+            description: `${what} does not exist`,
+            resource: what
+          })
+        }
+        return yield* toPrompt("Prompts.get", prompt, request.version === undefined ? request.tag : undefined)
+      })
+
+    const list = (request: Prompts.ListOptions): Stream.Stream<Prompt.PromptSummary, PromptOpsError> =>
+      Stream.unwrap(
+        Effect.map(
+          request.scope !== undefined
+            ? Effect.succeed<BraintrustSchema.ListPromptsQuery>({ project_name: request.scope })
+            : Effect.map(projectId, (project_id): BraintrustSchema.ListPromptsQuery => ({ project_id })),
+          (filter) =>
+            Stream.map(client.prompts.stream(filter), (prompt): Prompt.PromptSummary => ({
+              slug: prompt.slug,
+              name: prompt.name,
+              ...(typeof prompt.description === "string" ? { description: prompt.description } : {}),
+              version: prompt._xact_id,
+              ...(Array.isArray(prompt.tags) && prompt.tags.length > 0 ? { tags: prompt.tags } : {}),
+              source: { provider, id: prompt.id, raw: prompt }
+            }))
+        )
+      )
+
+    const push = (draft: Prompt.PromptDraft): Effect.Effect<Prompt.Prompt, PromptOpsError> =>
+      Effect.gen(function*() {
+        const project_id = yield* projectId
+        const { prompt } = yield* client.prompts.replace({
+          project_id,
+          name: draft.name ?? draft.slug,
+          slug: draft.slug,
+          ...(draft.description !== undefined ? { description: draft.description } : {}),
+          prompt_data: toBraintrust(draft),
+          ...(draft.tag !== undefined ? { environment_slugs: [draft.tag] } : {})
+        })
+        return yield* toPrompt("PromptRegistry.push", prompt, draft.tag)
+      })
+
+    const remove = (slug: string): Effect.Effect<void, PromptOpsError> =>
+      Effect.flatMap(findBySlug("PromptRegistry.delete", slug), (prompt) => Effect.asVoid(client.prompts.delete(prompt.id)))
+
+    return {
+      prompts: Prompts.make({ provider, get, list }),
+      registry: PromptRegistry.make({ provider, push, delete: remove })
+    }
+  })
+
+/**
+ * `Prompts` and `PromptRegistry` from the `BraintrustClient` in context.
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options: Options = {}
+): Layer.Layer<Prompts.Prompts | PromptRegistry.PromptRegistry, never, BraintrustClient> =>
+  Layer.effectContext(
+    Effect.map(make(options), (services) =>
+      Context.make(Prompts.Prompts, services.prompts).pipe(
+        Context.add(PromptRegistry.PromptRegistry, services.registry)
+      ))
+  )
