@@ -46,6 +46,7 @@ import {
 } from "./BraintrustEvalSchema.js"
 import {
   CreateDataset,
+  CreateEnvironment,
   CreateExperiment,
   CreateFunction,
   CreatePrompt,
@@ -54,6 +55,7 @@ import {
   CrossObjectInsertResponse,
   Dataset,
   DatasetEvent,
+  Environment,
   Experiment,
   ExperimentEvent,
   FeedbackDatasetItem,
@@ -70,11 +72,13 @@ import {
   InsertProjectLogsEvent,
   isObjectId,
   ListDatasetsQuery,
+  ListEnvironmentsQuery,
   ListExperimentsQuery,
   ListFunctionsQuery,
   ListProjectsQuery,
   ListPromptsQuery,
   ListResponse,
+  PatchEnvironment,
   PatchFunction,
   PatchPrompt,
   Project,
@@ -193,6 +197,25 @@ export interface PromptsApi {
   /** `PATCH`: deep merge; nothing can be removed or nulled. */
   readonly update: (promptId: string, body: PatchPrompt) => Effect.Effect<Prompt, PromptOpsError>
   readonly delete: (promptId: string) => Effect.Effect<Prompt, PromptOpsError>
+}
+
+/**
+ * `/environment` (the OpenAPI file serves it without the `/v1` prefix):
+ * organisation-level environments. A prompt version is put in an
+ * environment with `environment_slugs` on `prompts.replace` / `create`, and
+ * read back with `environment` on `prompts.list` / `get`.
+ *
+ * @since 0.1.0
+ */
+export interface EnvironmentsApi {
+  /** Every environment, newest first (the API does not page this list); `name` filters by name, not slug. */
+  readonly list: (query?: ListEnvironmentsQuery) => Effect.Effect<ReadonlyArray<Environment>, PromptOpsError>
+  /** Creates an environment. Not get-or-create: a slug already in use is a `BadRequest`. */
+  readonly create: (body: CreateEnvironment) => Effect.Effect<Environment, PromptOpsError>
+  readonly get: (environmentId: string) => Effect.Effect<Environment, PromptOpsError>
+  /** `PATCH`: deep merge; nothing can be nulled. */
+  readonly update: (environmentId: string, body: PatchEnvironment) => Effect.Effect<Environment, PromptOpsError>
+  readonly delete: (environmentId: string) => Effect.Effect<Environment, PromptOpsError>
 }
 
 /**
@@ -339,6 +362,7 @@ export declare namespace BraintrustClient {
     readonly resolveProject: (name?: string) => Effect.Effect<Project, PromptOpsError>
     readonly projects: ProjectsApi
     readonly prompts: PromptsApi
+    readonly environments: EnvironmentsApi
     readonly functions: FunctionsApi
     readonly experiments: ExperimentsApi
     readonly datasets: DatasetsApi
@@ -830,6 +854,36 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
           json("prompts.delete", HttpClientRequest.del(`/v1/prompt/${valid}`), Prompt))
     }
 
+    // --- environments -----------------------------------------------------------
+
+    const environmentList = list("environments.list", "/environment", ListEnvironmentsQuery, Environment)
+    const environments: EnvironmentsApi = {
+      list: environmentList.one,
+      create: (body) =>
+        Effect.map(
+          sendJson("environments.create", "POST", "/environment", { schema: CreateEnvironment, value: body }, Environment),
+          (response) => response.value
+        ),
+      get: (id) =>
+        Effect.flatMap(objectId("environments.get", "environmentId", id), (valid) =>
+          getJson("environments.get", `/environment/${valid}`, Environment)),
+      update: (id, body) =>
+        Effect.flatMap(objectId("environments.update", "environmentId", id), (valid) =>
+          Effect.map(
+            sendJson(
+              "environments.update",
+              "PATCH",
+              `/environment/${valid}`,
+              { schema: PatchEnvironment, value: body },
+              Environment
+            ),
+            (response) => response.value
+          )),
+      delete: (id) =>
+        Effect.flatMap(objectId("environments.delete", "environmentId", id), (valid) =>
+          json("environments.delete", HttpClientRequest.del(`/environment/${valid}`), Environment))
+    }
+
     // --- functions ------------------------------------------------------------
 
     const functionList = list("functions.list", "/v1/function", ListFunctionsQuery, FunctionObject)
@@ -1048,6 +1102,7 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
       resolveProject,
       projects,
       prompts,
+      environments,
       functions,
       experiments,
       datasets,

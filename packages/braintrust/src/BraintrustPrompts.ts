@@ -4,10 +4,15 @@
  *
  * - A prompt's `version` is its `_xact_id` (a transaction id string); a
  *   pinned version may be given in either form (transaction id or 16-hex).
- * - A `tag` is a Braintrust environment: `get` sends `environment=<tag>`,
- *   `push` assigns the new version to it with `environment_slugs` (the
- *   environment must exist in the organisation). An environment Braintrust
- *   does not know (a 400 naming it) is `NotFound`, like an unknown slug.
+ * - A `tag` is the slug of a Braintrust environment: `get` sends
+ *   `environment=<tag>`; `push` first makes sure the organisation has an
+ *   environment with that slug (it lists `/environment` and, when none
+ *   matches, creates one with name = slug = tag), then writes the version
+ *   with `environment_slugs: [tag]`, which points the environment at it.
+ *   Braintrust's knowledge base documents `environment_slugs`; the OpenAPI
+ *   file does not list it yet. A prompt with no version in the environment,
+ *   and an environment Braintrust does not know (a 400 naming it), are
+ *   `NotFound`, like an unknown slug.
  * - `push` always stores a new version: it is a `PUT` (create or replace),
  *   never the get-or-create `POST`, which would return an existing prompt
  *   unmodified.
@@ -288,8 +293,8 @@ export const make = (options: Options = {}): Effect.Effect<
             : ""
         }`
         const found = yield* client.prompts.list({ project_id, slug, limit: 1, ...pin }).pipe(
-          // Braintrust answers an environment it does not know (or that holds no version of the
-          // prompt) with a 400; the query names one prompt, so for the neutral contract that is NotFound.
+          // Braintrust answers an environment it does not know with a 400 naming it (one that merely holds
+          // no version of the prompt gives no objects); either way the neutral answer is NotFound.
           Effect.catchTag("BadRequest", (error): Effect.Effect<never, PromptOpsError> =>
             "environment" in pin && error.status === 400 && /environment/i.test(error.description)
               ? Effect.fail(
@@ -334,9 +339,33 @@ export const make = (options: Options = {}): Effect.Effect<
         )
       )
 
+    const isLive = (slug: string) => (environment: BraintrustSchema.Environment): boolean =>
+      environment.slug === slug && (environment.deleted_at === undefined || environment.deleted_at === null)
+
+    // Environments are few per organisation and the list is not paged, so one unfiltered list finds a slug
+    // (the list's `name` filter matches names, and a UI-made environment's name often differs from its slug).
+    const ensureEnvironment = (slug: string): Effect.Effect<void, PromptOpsError> =>
+      Effect.gen(function*() {
+        if ((yield* client.environments.list()).some(isLive(slug))) return
+        yield* client.environments.create({
+          name: slug,
+          slug,
+          ...(client.orgName !== undefined ? { org_name: client.orgName } : {})
+        }).pipe(
+          // Creating is not get-or-create: a concurrent push (or a retried create whose answer was lost)
+          // gets a 400 for a slug that now exists, which is all push needs.
+          Effect.catchTag("BadRequest", (error) =>
+            Effect.flatMap(
+              client.environments.list(),
+              (all): Effect.Effect<void, PromptOpsError> => all.some(isLive(slug)) ? Effect.void : Effect.fail(error)
+            ))
+        )
+      })
+
     const push = (draft: Prompt.PromptDraft): Effect.Effect<Prompt.Prompt, PromptOpsError> =>
       Effect.gen(function*() {
         const project_id = yield* projectId
+        if (draft.tag !== undefined) yield* ensureEnvironment(draft.tag)
         const { prompt } = yield* client.prompts.replace({
           project_id,
           name: draft.name ?? draft.slug,

@@ -221,6 +221,70 @@ export const CreateProject = open({
 export type CreateProject = typeof CreateProject.Type
 
 // -----------------------------------------------------------------------------
+// Environments (`/environment`, without the `/v1` prefix in the file)
+// -----------------------------------------------------------------------------
+
+/**
+ * `GET /environment`: newest first, filtered by `ids` and `name`. The file
+ * gives this list no pagination.
+ *
+ * @since 0.1.0
+ */
+export const ListEnvironmentsQuery = Schema.Struct({
+  ids: Schema.optional(IdsFilter),
+  /** The environment's name (not its slug). */
+  name: Schema.optional(Schema.String),
+  org_name: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type ListEnvironmentsQuery = typeof ListEnvironmentsQuery.Type
+
+/**
+ * An organisation-level environment. Its `slug` is what `environment=` on
+ * prompt reads and `environment_slugs` on prompt writes name.
+ *
+ * @since 0.1.0
+ */
+export const Environment = open({
+  id: Schema.String,
+  org_id: Schema.String,
+  name: Schema.String,
+  slug: Schema.String,
+  description: nullish(Schema.String),
+  created: nullish(Schema.String),
+  deleted_at: nullish(Schema.String)
+})
+/** @since 0.1.0 */
+export type Environment = typeof Environment.Type
+
+/**
+ * `POST /environment`: creates; the file documents no get-or-create.
+ *
+ * @since 0.1.0
+ */
+export const CreateEnvironment = open({
+  name: NonEmptyString,
+  slug: NonEmptyString,
+  description: nullish(Schema.String),
+  org_name: nullish(Schema.String)
+})
+/** @since 0.1.0 */
+export type CreateEnvironment = typeof CreateEnvironment.Type
+
+/**
+ * `PATCH /environment/{id}`.
+ *
+ * @since 0.1.0
+ */
+export const PatchEnvironment = open({
+  name: nullish(Schema.String),
+  slug: nullish(Schema.String),
+  description: nullish(Schema.String)
+})
+/** @since 0.1.0 */
+export type PatchEnvironment = typeof PatchEnvironment.Type
+
+// -----------------------------------------------------------------------------
 // Prompt data
 // -----------------------------------------------------------------------------
 
@@ -412,8 +476,9 @@ export type Prompt = typeof Prompt.Type
 
 /**
  * `POST /v1/prompt` (get-or-create by slug) and `PUT /v1/prompt` (create or
- * replace). `environment_slugs` assigns the new version to environments
- * (documented by Braintrust's knowledge base, not yet in the OpenAPI file).
+ * replace). `environment_slugs` points each named environment (which must
+ * exist) at the version written: documented by Braintrust's knowledge base,
+ * not yet in the OpenAPI file.
  *
  * @since 0.1.0
  */
@@ -551,7 +616,9 @@ export const CreateFunction = open({
   function_type: nullish(FunctionType),
   function_data: FunctionData,
   origin: nullish(FunctionOrigin),
-  function_schema: nullish(FunctionSchema)
+  function_schema: nullish(FunctionSchema),
+  /** As on `CreatePrompt`: the environments that should point at the version written. */
+  environment_slugs: Schema.optional(Schema.Array(Schema.String))
 })
 /** @since 0.1.0 */
 export type CreateFunction = typeof CreateFunction.Type

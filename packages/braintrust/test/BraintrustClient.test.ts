@@ -631,6 +631,67 @@ describe("BraintrustClient", () => {
       assert.strictEqual(both._tag, "InvalidInput")
     }).pipe(Effect.provide(layer))
   })
+
+  it.effect("environments: list / create / get / update / delete on /environment (no /v1)", () => {
+    const environment = (n: number, slug: string, extra: Record<string, unknown> = {}) => ({
+      id: uuid(n),
+      org_id: "00000000-0000-4000-8000-000000000000",
+      name: slug,
+      slug,
+      description: null,
+      created: "2026-11-22T10:00:00.000Z",
+      deleted_at: null,
+      ...extra
+    })
+    const { captured, layer } = clientLayer((request) => {
+      if (request.method === "GET" && request.url.pathname === "/environment") {
+        return json({ objects: [environment(2, "staging"), environment(1, "production", { color: "red" })] })
+      }
+      if (request.method === "POST") return json(environment(3, request.body.slug, { name: request.body.name }))
+      if (request.method === "PATCH") return json(environment(1, "production", request.body))
+      if (request.method === "DELETE") return json(environment(1, "production", { deleted_at: "2026-11-23T00:00:00.000Z" }))
+      return json(environment(1, "production"))
+    })
+    return Effect.gen(function*() {
+      const client = yield* Client
+      const listed = yield* client.environments.list({ ids: [uuid(1), uuid(2)], name: "production" })
+      assert.deepStrictEqual(listed.map((e) => e.slug), ["staging", "production"])
+      // Fields the file does not declare survive the decode.
+      assert.strictEqual(listed[1]!["color"], "red")
+      assert.strictEqual(captured[0]!.url.pathname, "/environment")
+      assert.deepStrictEqual(captured[0]!.url.searchParams.getAll("ids"), [uuid(1), uuid(2)])
+      assert.strictEqual(captured[0]!.url.searchParams.get("name"), "production")
+      yield* client.environments.list()
+      assert.strictEqual(captured[1]!.url.search, "")
+
+      const created = yield* client.environments.create({ name: "Dev", slug: "dev", description: "d" })
+      assert.strictEqual(created.slug, "dev")
+      assert.strictEqual(captured[2]!.method, "POST")
+      assert.strictEqual(captured[2]!.url.pathname, "/environment")
+      assert.deepStrictEqual(captured[2]!.body, { name: "Dev", slug: "dev", description: "d" })
+
+      assert.strictEqual((yield* client.environments.get(uuid(1))).slug, "production")
+      assert.strictEqual(captured[3]!.url.pathname, `/environment/${uuid(1)}`)
+      const updated = yield* client.environments.update(uuid(1), { description: "live" })
+      assert.strictEqual(updated.description, "live")
+      assert.strictEqual(captured[4]!.method, "PATCH")
+      assert.deepStrictEqual(captured[4]!.body, { description: "live" })
+      const deleted = yield* client.environments.delete(uuid(1))
+      assert.strictEqual(deleted.deleted_at, "2026-11-23T00:00:00.000Z")
+      assert.strictEqual(captured[5]!.method, "DELETE")
+      assert.strictEqual(captured[5]!.url.pathname, `/environment/${uuid(1)}`)
+
+      // Bad input fails before anything is sent.
+      const sent = captured.length
+      const badId = yield* Effect.flip(client.environments.get("production"))
+      assert.strictEqual(badId._tag === "InvalidInput" && badId.path, "environmentId")
+      const emptySlug = yield* Effect.flip(client.environments.create({ name: "x", slug: "" }))
+      assert.strictEqual(emptySlug._tag === "InvalidInput" && emptySlug.path, "body.slug")
+      assert.strictEqual((yield* Effect.flip(client.environments.update("x", {})))._tag, "InvalidInput")
+      assert.strictEqual((yield* Effect.flip(client.environments.delete("x")))._tag, "InvalidInput")
+      assert.strictEqual(captured.length, sent)
+    }).pipe(Effect.provide(layer))
+  })
 })
 
 const row = (id: string, xact: string) => ({

@@ -58,6 +58,22 @@ const chatData = {
   template_format: "mustache"
 }
 
+const environmentObject = (n: number, slug: string, extra: Record<string, unknown> = {}) => ({
+  id: uuid(n),
+  org_id: "00000000-0000-4000-8000-000000000000",
+  name: slug,
+  slug,
+  created: "2026-11-22T10:00:00.000Z",
+  deleted_at: null,
+  ...extra
+})
+
+const simpleDraft: PromptDraft = {
+  slug: "greet",
+  templateFormat: "mustache",
+  messages: [{ role: "user", content: "Hi {{name}}" }]
+}
+
 describe("BraintrustPrompts", () => {
   it.effect("get by slug pins a version (either form) and maps prompt_data", () => {
     const { calls, layer } = services(
@@ -120,6 +136,7 @@ describe("BraintrustPrompts", () => {
 
   it.effect("push is a PUT (always a new version) with the tag as an environment", () => {
     const { calls, layer } = services(
+      on("GET", "/environment", () => json({ objects: [environmentObject(1, "staging"), environmentObject(2, "production")] })),
       on("PUT", "/v1/prompt", (request) =>
         json(promptObject(request.body.slug, "1000192656880881111", request.body.prompt_data), {
           headers: { "x-bt-found-existing": "true" }
@@ -139,7 +156,9 @@ describe("BraintrustPrompts", () => {
       const pushed = yield* registry.push(draft)
       assert.strictEqual(pushed.version, "1000192656880881111")
       assert.strictEqual(pushed.tag, "production")
-      const request = calls()[0]!
+      // The environment exists already: one list, no create, then the write.
+      assert.deepStrictEqual(calls().map((r) => `${r.method} ${r.url.pathname}`), ["GET /environment", "PUT /v1/prompt"])
+      const request = calls()[1]!
       assert.strictEqual(request.method, "PUT")
       assert.deepStrictEqual(request.body, {
         project_id: PROJECT_ID,
@@ -161,6 +180,85 @@ describe("BraintrustPrompts", () => {
       assert.deepStrictEqual(pushed.messages, draft.messages)
       assert.deepStrictEqual(pushed.model, draft.model)
       assert.strictEqual(pushed.templateFormat, "jinja")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("push with a tag creates the environment when none has that slug (a deleted one does not count)", () => {
+    const { calls, layer } = services(
+      on("GET", "/environment", () =>
+        json({
+          objects: [
+            environmentObject(1, "staging"),
+            environmentObject(2, "production", { deleted_at: "2026-11-01T00:00:00.000Z" }),
+            // A name equal to the tag is not enough: tags are slugs.
+            environmentObject(3, "prod", { name: "production" })
+          ]
+        })),
+      on("POST", "/environment", (request) => json(environmentObject(4, request.body.slug))),
+      on("PUT", "/v1/prompt", (request) => json(promptObject(request.body.slug, "1000192656880881111", request.body.prompt_data)))
+    )
+    return Effect.gen(function*() {
+      const registry = yield* PromptRegistry
+      const pushed = yield* registry.push({ ...simpleDraft, tag: "production" })
+      assert.strictEqual(pushed.tag, "production")
+      assert.deepStrictEqual(calls().map((r) => `${r.method} ${r.url.pathname}`), [
+        "GET /environment",
+        "POST /environment",
+        "PUT /v1/prompt"
+      ])
+      assert.strictEqual(calls()[0]!.url.search, "")
+      assert.deepStrictEqual(calls()[1]!.body, { name: "production", slug: "production" })
+      assert.deepStrictEqual(calls()[2]!.body.environment_slugs, ["production"])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("push: a create that lost a race still writes; a create refused otherwise fails before the write", () => {
+    const created = new Set<string>()
+    const { calls, layer } = services(
+      on("GET", "/environment", () =>
+        json({ objects: [...created].map((slug, i) => environmentObject(10 + i, slug)) })),
+      on("POST", "/environment", (request) => {
+        if (request.body.slug === "racy") {
+          // Another writer created it between our list and our create.
+          created.add("racy")
+          return json({ Code: "BadRequestError", Message: "An environment with slug racy already exists" }, { status: 400 })
+        }
+        return json({ Code: "BadRequestError", Message: "slug must be url-friendly" }, { status: 400 })
+      }),
+      on("PUT", "/v1/prompt", (request) => json(promptObject(request.body.slug, "1000192656880881111", request.body.prompt_data)))
+    )
+    return Effect.gen(function*() {
+      const registry = yield* PromptRegistry
+      const pushed = yield* registry.push({ ...simpleDraft, tag: "racy" })
+      assert.strictEqual(pushed.tag, "racy")
+      assert.deepStrictEqual(calls().map((r) => `${r.method} ${r.url.pathname}`), [
+        "GET /environment",
+        "POST /environment",
+        "GET /environment",
+        "PUT /v1/prompt"
+      ])
+      const before = calls().length
+      const refused = yield* Effect.flip(registry.push({ ...simpleDraft, tag: "not a slug!" }))
+      assert.strictEqual(refused._tag, "BadRequest")
+      assert.strictEqual(refused._tag === "BadRequest" && refused.description, "slug must be url-friendly")
+      assert.deepStrictEqual(calls().slice(before).map((r) => `${r.method} ${r.url.pathname}`), [
+        "GET /environment",
+        "POST /environment",
+        "GET /environment"
+      ])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("push without a tag touches no environment", () => {
+    const { calls, layer } = services(
+      on("PUT", "/v1/prompt", (request) => json(promptObject(request.body.slug, "1000192656880881111", request.body.prompt_data)))
+    )
+    return Effect.gen(function*() {
+      const registry = yield* PromptRegistry
+      const pushed = yield* registry.push(simpleDraft)
+      assert.isUndefined(pushed.tag)
+      assert.deepStrictEqual(calls().map((r) => `${r.method} ${r.url.pathname}`), ["PUT /v1/prompt"])
+      assert.isUndefined(calls()[0]!.body.environment_slugs)
     }).pipe(Effect.provide(layer))
   })
 

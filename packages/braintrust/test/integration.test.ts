@@ -167,6 +167,34 @@ describe("BraintrustClient against the emulator", () => {
         assert.strictEqual((yield* Effect.flip(client.prompts.get(created.prompt.id)))._tag, "NotFound")
       }))
 
+    it.effect("environments: create, list, get, update, delete; prompts resolved through them", () =>
+      Effect.gen(function*() {
+        const client = yield* BraintrustClient
+        const project = yield* client.resolveProject()
+        const created = yield* client.environments.create({ name: "QA", slug: "it-qa", description: "checks" })
+        assert.strictEqual(created.slug, "it-qa")
+        const clash = yield* Effect.flip(client.environments.create({ name: "QA 2", slug: "it-qa" }))
+        assert.strictEqual(clash._tag, "BadRequest")
+        assert.deepStrictEqual((yield* client.environments.list({ name: "QA" })).map((e) => e.id), [created.id])
+        assert.deepStrictEqual((yield* client.environments.list({ ids: created.id })).map((e) => e.slug), ["it-qa"])
+        assert.strictEqual((yield* client.environments.get(created.id)).description, "checks")
+        assert.strictEqual((yield* client.environments.update(created.id, { name: "Quality" })).name, "Quality")
+
+        const data = (text: string) => ({ prompt: { type: "chat" as const, messages: [{ role: "user" as const, content: text }] } })
+        const body = { project_id: project.id, name: "E", slug: "env-p" }
+        const v1 = yield* client.prompts.replace({ ...body, prompt_data: data("v1"), environment_slugs: ["it-qa"] })
+        yield* client.prompts.replace({ ...body, prompt_data: data("v2") })
+        const inQa = yield* client.prompts.list({ project_id: project.id, slug: "env-p", environment: "it-qa" })
+        assert.deepStrictEqual(inQa.map((p) => p._xact_id), [v1.prompt._xact_id])
+        assert.strictEqual((yield* client.prompts.get(v1.prompt.id, { environment: "it-qa" }))._xact_id, v1.prompt._xact_id)
+        const unknown = yield* Effect.flip(client.prompts.replace({ ...body, prompt_data: data("v3"), environment_slugs: ["it-nope"] }))
+        assert.strictEqual(unknown._tag, "BadRequest")
+
+        const deleted = yield* client.environments.delete(created.id)
+        assert.isString(deleted.deleted_at)
+        assert.strictEqual((yield* Effect.flip(client.environments.get(created.id)))._tag, "NotFound")
+      }))
+
     it.effect("experiments: ensure_new, insert, fetch, feedback, summarize with a comparison", () =>
       Effect.gen(function*() {
         const client = yield* BraintrustClient

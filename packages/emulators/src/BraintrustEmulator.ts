@@ -1,10 +1,11 @@
 /**
  * A loopback emulator of the Braintrust REST API, checked against Braintrust's official OpenAPI file.
  *
- * Serves projects, prompts, functions (CRUD, versions, invoke, legacy feedback), experiments, datasets, project logs
- * (insert / fetch / feedback / summarize), the cross-object insert and the eval launch, with the semantics described
- * in `vendors/braintrust.md` (get-or-create, PUT replace vs PATCH deep merge, `_xact_id` versions and their pretty
- * form, merge rows, trace-counted fetch paging, list cursors). Every request and response is validated against the
+ * Serves projects, prompts, functions (CRUD, versions, invoke, legacy feedback), environments (and the prompt and
+ * function versions they point at), experiments, datasets, project logs (insert / fetch / feedback / summarize), the
+ * cross-object insert and the eval launch, with the semantics described in `vendors/braintrust.md` (get-or-create,
+ * PUT replace vs PATCH deep merge, `_xact_id` versions and their pretty form, merge rows, trace-counted fetch paging,
+ * list cursors). Every request and response is validated against the
  * OpenAPI file: a bad request gets a Braintrust-style 400, a bad response is a bug recorded in `violations`.
  *
  * @since 0.1.0
@@ -26,7 +27,8 @@ import { OpenApiValidator } from "./OpenApiValidator.js"
 
 export {
   /**
-   * The emulator's in-memory state (projects, functions with their versions, experiments, datasets, event rows).
+   * The emulator's in-memory state (projects, functions with their versions, environments and the versions they
+   * point at, experiments, datasets, event rows).
    *
    * @since 0.1.0
    */

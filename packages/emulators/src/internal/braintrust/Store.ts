@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto"
 import type { JsonObject } from "../Json.js"
 import { FIRST_XACT_ID } from "./XactId.js"
 
-/** A project, experiment or dataset: one mutable record, served as `data`. */
+/** A project, experiment, dataset or environment: one mutable record, served as `data`. */
 export interface ObjectRecord {
   readonly id: string
   /** Creation order; lists are sorted by it, newest first. */
@@ -71,6 +71,13 @@ export class BraintrustStore {
   readonly datasets: Map<string, ObjectRecord> = new Map()
   readonly containers: Map<string, EventContainer> = new Map()
   readonly functionFeedback: Array<FunctionFeedbackRecord> = []
+  /** Environments of the organisation (`/environment`), by id. */
+  readonly environments: Map<string, ObjectRecord> = new Map()
+  /**
+   * Environment id → prompt/function id → the `_xact_id` of the version the environment points at for that
+   * object. Written by `environment_slugs` on a prompt/function create or replace.
+   */
+  readonly environmentVersions: Map<string, Map<string, bigint>> = new Map()
   readonly now: () => number
   readonly uuid: () => string
   private xact: bigint
@@ -134,6 +141,34 @@ export class BraintrustStore {
     return record && !record.deleted ? record : undefined
   }
 
+  liveEnvironment(id: string): ObjectRecord | undefined {
+    const record = this.environments.get(id)
+    return record && !record.deleted ? record : undefined
+  }
+
+  /** The live environment with that slug (slugs are unique among live environments of the organisation). */
+  environmentBySlug(slug: string): ObjectRecord | undefined {
+    for (const record of this.environments.values()) {
+      if (!record.deleted && record.data["slug"] === slug) return record
+    }
+    return undefined
+  }
+
+  /** The `_xact_id` the environment points at for a prompt/function, if any. */
+  environmentVersion(environmentId: string, objectId: string): bigint | undefined {
+    return this.environmentVersions.get(environmentId)?.get(objectId)
+  }
+
+  /** Points the environment at `xactId` for the object (replacing whatever it pointed at before). */
+  assignEnvironment(environmentId: string, objectId: string, xactId: bigint): void {
+    let versions = this.environmentVersions.get(environmentId)
+    if (!versions) {
+      versions = new Map()
+      this.environmentVersions.set(environmentId, versions)
+    }
+    versions.set(objectId, xactId)
+  }
+
   liveFunction(id: string): FunctionRecord | undefined {
     const record = this.functions.get(id)
     return record && !record.deleted ? record : undefined
@@ -164,5 +199,7 @@ export class BraintrustStore {
     this.datasets.clear()
     this.containers.clear()
     this.functionFeedback.length = 0
+    this.environments.clear()
+    this.environmentVersions.clear()
   }
 }

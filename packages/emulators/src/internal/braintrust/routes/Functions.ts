@@ -4,6 +4,12 @@
  * and lists prompts only. Every write (create, replace, patch) appends a version with a new `_xact_id`; old
  * versions stay readable with `version=<xact id | pretty id>` (as-of semantics: the newest version ≤ the given one).
  *
+ * Environments: a create or replace (`POST`/`PUT`) carrying `environment_slugs: [..]` (an extension beyond the
+ * OpenAPI file, documented by Braintrust's knowledge base) points each named environment at the version it writes.
+ * Every slug is checked before anything is written: an unknown one is a 400 naming it and nothing changes. A `POST`
+ * that finds an existing object writes nothing, so it moves no environment either ("returns the existing prompt
+ * unmodified"). `environment=<slug>` on a read resolves to the version the environment points at.
+ *
  * Also: `POST /v1/function/{id}/invoke` (see Runtime.ts) and the legacy `POST /v1/function/{id}/feedback`.
  */
 import { empty, json, type Route, type RouteResponse, sse, type SseEvent } from "../../../EmulatorServer.js"
@@ -14,7 +20,7 @@ import { badRequest, failBadRequest, failNotFound } from "../Errors.js"
 import { containerKeys, insertEvents } from "../Events.js"
 import { idsFilter, paginate, stringParam } from "../Lists.js"
 import { type CallArgs, functionAt, FunctionRunError, storedCallable } from "../Runtime.js"
-import type { FunctionRecord } from "../Store.js"
+import type { FunctionRecord, ObjectRecord } from "../Store.js"
 import { parseVersion } from "../XactId.js"
 import { FOUND_EXISTING, orgMatches, requireProject } from "./Projects.js"
 
@@ -88,25 +94,57 @@ const createFunction = (deps: BraintrustDeps, projectId: string, fields: JsonObj
   return data
 }
 
+/** The environments `environment_slugs` names, all checked before anything is written. */
+const environmentsFrom = (deps: BraintrustDeps, path: string, body: JsonObject): ReadonlyArray<ObjectRecord> => {
+  const slugs = body["environment_slugs"]
+  if (slugs === undefined || slugs === null) return []
+  if (!Array.isArray(slugs) || !slugs.every((slug) => typeof slug === "string")) {
+    return failBadRequest(deps, path, "environment_slugs must be an array of environment slugs")
+  }
+  const found = new Map<string, ObjectRecord>()
+  for (const slug of slugs as Array<string>) {
+    const environment = deps.store.environmentBySlug(slug) ??
+      failBadRequest(deps, path, `Environment ${slug} not found in organization ${deps.store.org.name}`)
+    found.set(environment.id, environment)
+  }
+  return [...found.values()]
+}
+
+/** The stored version with exactly this transaction id. */
+const versionWithXact = (record: FunctionRecord, xactId: bigint): JsonObject | undefined =>
+  record.versions.find((v) => v.xactId === xactId)?.data
+
+/** The version `environment` points at for the object, if any. */
+const environmentVersionOf = (deps: BraintrustDeps, environment: ObjectRecord, record: FunctionRecord): JsonObject | undefined => {
+  const xactId = deps.store.environmentVersion(environment.id, record.id)
+  return xactId === undefined ? undefined : versionWithXact(record, xactId)
+}
+
 const requireVisible = (deps: BraintrustDeps, flavour: Flavour, path: string, id: unknown): FunctionRecord => {
   const record = deps.store.liveFunction(String(id))
   if (!record || !visible(flavour, current(record))) return failNotFound(path, `${flavour === "prompt" ? "Prompt" : "Function"} ${String(id)} not found`)
   return record
 }
 
-const checkVersionQuery = (deps: BraintrustDeps, path: string, query: { readonly [k: string]: unknown }): string | undefined => {
+interface VersionPin {
+  readonly version: string | undefined
+  readonly environment: ObjectRecord | undefined
+}
+
+const checkVersionQuery = (deps: BraintrustDeps, path: string, query: { readonly [k: string]: unknown }): VersionPin => {
   const version = stringParam(query, "version")
-  const environment = stringParam(query, "environment")
-  if (version !== undefined && environment !== undefined) {
+  const slug = stringParam(query, "environment")
+  if (version !== undefined && slug !== undefined) {
     failBadRequest(deps, path, "version and environment cannot be used together")
-  }
-  if (environment !== undefined) {
-    failBadRequest(deps, path, `Environment ${environment} not found (the emulator has no environments)`)
   }
   if (version !== undefined && parseVersion(version) === undefined) {
     failBadRequest(deps, path, `Invalid version ${version}: expected a transaction id or a 16-hex version id`)
   }
-  return version
+  const environment = slug === undefined
+    ? undefined
+    : deps.store.environmentBySlug(slug) ??
+      failBadRequest(deps, path, `Environment ${slug} not found in organization ${deps.store.org.name}`)
+  return { version, environment }
 }
 
 const crudRoutes = (deps: BraintrustDeps, flavour: Flavour): ReadonlyArray<Route> => {
@@ -116,13 +154,16 @@ const crudRoutes = (deps: BraintrustDeps, flavour: Flavour): ReadonlyArray<Route
   const upsert = (replace: boolean) => ({ body, path }: { body: unknown; path: string }): RouteResponse => {
     const input = body as JsonObject
     const project = requireProject(deps, path, input["project_id"])
+    const environments = environmentsFrom(deps, path, input)
     const existing = findBySlug(deps, project.id, String(input["slug"]))
     const fields = fieldsFrom(flavour, input)
-    if (existing) {
-      if (!replace) return json(view(flavour, current(existing)), { headers: FOUND_EXISTING })
-      return json(view(flavour, appendVersion(deps, existing, fields)), { headers: FOUND_EXISTING })
-    }
-    return json(view(flavour, createFunction(deps, project.id, fields)))
+    // Get-or-create returns an existing object unmodified: nothing is written, no environment moves.
+    if (existing && !replace) return json(view(flavour, current(existing)), { headers: FOUND_EXISTING })
+    const written = existing ? appendVersion(deps, existing, fields) : createFunction(deps, project.id, fields)
+    const id = String(written["id"])
+    const xactId = BigInt(String(written["_xact_id"]))
+    for (const environment of environments) deps.store.assignEnvironment(environment.id, id, xactId)
+    return json(view(flavour, written), existing ? { headers: FOUND_EXISTING } : {})
   }
   return [
     { method: "POST", path: base, write: true, handle: upsert(false) },
@@ -132,7 +173,7 @@ const crudRoutes = (deps: BraintrustDeps, flavour: Flavour): ReadonlyArray<Route
       path: base,
       write: false,
       handle: ({ path, query }) => {
-        const version = checkVersionQuery(deps, path, query)
+        const { environment, version } = checkVersionQuery(deps, path, query)
         if (!orgMatches(deps, query)) return json({ objects: [] })
         const ids = idsFilter(query["ids"])
         const name = stringParam(query, nameParam)
@@ -156,7 +197,21 @@ const crudRoutes = (deps: BraintrustDeps, flavour: Flavour): ReadonlyArray<Route
           if (flavour === "function" && functionType !== undefined && data["function_type"] !== functionType) continue
           matching.push({ id: record.id, seq: record.seq, data })
         }
-        return json({ objects: paginate(deps, path, matching, all, query).map((m) => view(flavour, m.data)) })
+        const page = paginate(deps, path, matching, all, query)
+        if (environment === undefined) return json({ objects: page.map((m) => view(flavour, m.data)) })
+        // The PromptEnvironment parameter: resolving an environment needs the request to match one object.
+        if (page.length > 1) {
+          return failBadRequest(
+            deps,
+            path,
+            `environment requires the request to match a single ${flavour}, but ${page.length} match; add limit=1 or narrow the filters (slug, project_id)`
+          )
+        }
+        const resolved = page.flatMap((m) => {
+          const data = environmentVersionOf(deps, environment, deps.store.functions.get(m.id)!)
+          return data !== undefined && visible(flavour, data) ? [view(flavour, data)] : []
+        })
+        return json({ objects: resolved })
       }
     },
     {
@@ -164,8 +219,15 @@ const crudRoutes = (deps: BraintrustDeps, flavour: Flavour): ReadonlyArray<Route
       path: `${base}/{${idParam}}`,
       write: false,
       handle: ({ params, path, query }) => {
-        const version = checkVersionQuery(deps, path, query)
+        const { environment, version } = checkVersionQuery(deps, path, query)
         const record = requireVisible(deps, flavour, path, params[idParam])
+        if (environment !== undefined) {
+          const data = environmentVersionOf(deps, environment, record)
+          if (!data || !visible(flavour, data)) {
+            return failNotFound(path, `${String(params[idParam])} has no version in environment ${String(environment.data["slug"])}`)
+          }
+          return json(view(flavour, data))
+        }
         const data = functionAt(record, version)
         if (!data) return failNotFound(path, `${String(params[idParam])} has no version ${String(version)}`)
         return json(view(flavour, data))
