@@ -10,7 +10,7 @@
  *
  * @since 0.1.0
  */
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, layer } from "@effect/vitest"
 import { Chunk, Effect, type Layer, Stream } from "effect"
 import type { DatasetRecordInput } from "./Dataset.js"
 import { Datasets } from "./Datasets.js"
@@ -55,9 +55,9 @@ const draft = (slug: string, text: string, tag?: string): PromptDraft => ({
  *
  * @since 0.1.0
  */
-export const promptRegistry = <E>(name: string, layer: Layer.Layer<Prompts | PromptRegistry, E>): void => {
+export const promptRegistry = <E>(name: string, backend: Layer.Layer<Prompts | PromptRegistry, E>): void => {
   describe(`${name}: Prompts + PromptRegistry conformance`, () => {
-    it.layer(layer, { timeout: 30_000 })((it) => {
+    layer(backend, { timeout: 30_000 })((it) => {
       it.effect("push creates versions; get resolves latest, pinned version and tag", () =>
         Effect.gen(function*() {
           const registry = yield* PromptRegistry
@@ -115,9 +115,9 @@ export const promptRegistry = <E>(name: string, layer: Layer.Layer<Prompts | Pro
  *
  * @since 0.1.0
  */
-export const datasets = <E>(name: string, layer: Layer.Layer<Datasets, E>): void => {
+export const datasets = <E>(name: string, backend: Layer.Layer<Datasets, E>): void => {
   describe(`${name}: Datasets conformance`, () => {
-    it.layer(layer, { timeout: 30_000 })((it) => {
+    layer(backend, { timeout: 30_000 })((it) => {
       it.effect("insert returns ids; records reads every row once, even after a retried insert", () =>
         Effect.gen(function*() {
           const datasets = yield* Datasets
@@ -165,9 +165,9 @@ const result = (caseId: string, score: number | null, trial = 0): EvalResult => 
  *
  * @since 0.1.0
  */
-export const experiments = <E>(name: string, layer: Layer.Layer<Experiments, E>): void => {
+export const experiments = <E>(name: string, backend: Layer.Layer<Experiments, E>): void => {
   describe(`${name}: Experiments conformance`, () => {
-    it.layer(layer, { timeout: 30_000 })((it) => {
+    layer(backend, { timeout: 30_000 })((it) => {
       it.effect("create, get, list, log twice without duplicates, results", () =>
         Effect.gen(function*() {
           const experiments = yield* Experiments
@@ -223,11 +223,11 @@ export const experiments = <E>(name: string, layer: Layer.Layer<Experiments, E>)
  */
 export const spanSink = <E, R>(
   name: string,
-  layer: Layer.Layer<SpanSink | R, E>,
+  backend: Layer.Layer<SpanSink | R, E>,
   readBack: (traceId: string) => Effect.Effect<ReadonlyArray<SpanRecord>, PromptOpsError, R>
 ): void => {
   describe(`${name}: SpanSink conformance`, () => {
-    it.layer(layer, { timeout: 30_000 })((it) => {
+    layer(backend, { timeout: 30_000 })((it) => {
       it.effect("export is readable back and idempotent on retry", () =>
         Effect.gen(function*() {
           const sink = yield* SpanSink
@@ -279,9 +279,9 @@ export const spanSink = <E, R>(
  *
  * @since 0.1.0
  */
-export const feedback = <E>(name: string, layer: Layer.Layer<Feedback, E>, targetId: () => string): void => {
+export const feedback = <E>(name: string, backend: Layer.Layer<Feedback, E>, targetId: () => string): void => {
   describe(`${name}: Feedback conformance`, () => {
-    it.layer(layer, { timeout: 30_000 })((it) => {
+    layer(backend, { timeout: 30_000 })((it) => {
       it.effect("logs feedback on a span; rejects bad scores", () =>
         Effect.gen(function*() {
           const feedback = yield* Feedback

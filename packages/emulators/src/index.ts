@@ -1,6 +1,11 @@
 /**
  * @since 0.1.0
  */
+export * as BasaltEmulator from "./BasaltEmulator.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as BraintrustEmulator from "./BraintrustEmulator.js"
 
 /**
