@@ -209,3 +209,52 @@ export const merge = (local: ExperimentSummary, provider: ProviderSummary): Expe
  */
 export const hasRegressions = (summary: ExperimentSummary): boolean =>
   Object.values(summary.scores).some((score) => score.regressions > 0 || (score.diff !== undefined && score.diff < -EPSILON))
+
+const formatNumber = (value: number, unit: string | undefined): string => {
+  if (unit === "ms") return `${value.toFixed(value >= 100 ? 0 : 1)} ms`
+  if (unit === "usd") return `$${value.toFixed(4)}`
+  if (unit === "tokens") return value.toFixed(value >= 100 ? 0 : 1)
+  return `${(value * 100).toFixed(1)}%`
+}
+
+const formatDiff = (diff: number | undefined, unit: string | undefined): string => {
+  if (diff === undefined) return ""
+  const sign = diff > 0 ? "+" : diff < 0 ? "-" : "±"
+  return `${sign}${formatNumber(Math.abs(diff), unit)}`
+}
+
+/**
+ * Renders a summary as a plain-text table: one row per score, then per
+ * metric, with the diff against the baseline and the counts of improved and
+ * regressed cases. Used by the CLI and the examples.
+ *
+ * @since 0.1.0
+ */
+export const toTable = (summary: ExperimentSummary): string => {
+  const rows: Array<ReadonlyArray<string>> = [["", "mean", "diff", "improved", "regressed"]]
+  const compared = summary.comparison !== undefined
+  for (const score of Object.values(summary.scores)) {
+    rows.push([
+      score.name,
+      score.count === 0 ? "—" : formatNumber(score.mean, undefined),
+      formatDiff(score.diff, undefined),
+      compared ? String(score.improvements) : "",
+      compared ? String(score.regressions) : ""
+    ])
+  }
+  for (const metric of Object.values(summary.metrics)) {
+    rows.push([
+      metric.name,
+      formatNumber(metric.mean, metric.unit ?? "tokens"),
+      formatDiff(metric.diff, metric.unit ?? "tokens"),
+      compared ? String(metric.improvements) : "",
+      compared ? String(metric.regressions) : ""
+    ])
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
+  const line = (row: ReadonlyArray<string>) =>
+    row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join("  ")
+  const title = `${summary.experimentName}: ${summary.results} results, ${summary.errors} errors` +
+    (summary.comparison !== undefined ? ` (vs ${summary.comparison.name})` : "")
+  return [title, ...rows.map(line), ...(summary.url !== undefined ? [summary.url] : [])].join("\n")
+}

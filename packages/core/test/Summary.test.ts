@@ -109,3 +109,19 @@ describe("Summary.merge and hasRegressions", () => {
     assert.isTrue(Summary.hasRegressions(worse))
   })
 })
+
+describe("Summary.toTable", () => {
+  it("shows means, signed diffs and counts against the baseline", () => {
+    const summary = Summary.compute({
+      experiment: experiment("e"),
+      results: [result("a", { acc: 1 }, { durationMs: 5 }), result("b", { acc: 0.5 }, { durationMs: 5 })],
+      baseline: experiment("b"),
+      baselineResults: [result("a", { acc: 0.5 }, { durationMs: 10 }), result("b", { acc: 1 }, { durationMs: 10 })]
+    })
+    const table = Summary.toTable(summary)
+    const lines = table.split("\n")
+    assert.strictEqual(lines[0], "name-e: 2 results, 0 errors (vs name-b)")
+    assert.match(lines[2]!, /^acc\s+75\.0%\s+±0\.0%\s+1\s+1$/)
+    assert.match(lines[3]!, /^duration\s+5\.0 ms\s+-5\.0 ms\s+2\s+0$/)
+  })
+})
