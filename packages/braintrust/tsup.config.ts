@@ -1,12 +1,4 @@
 import { defineConfig } from "tsup"
+import { packageBuild } from "../../tsup.shared.js"
 
-export default defineConfig({
-  entry: ["src/*.ts"],
-  format: ["esm", "cjs"],
-  dts: { compilerOptions: { composite: false, incremental: false } },
-  sourcemap: true,
-  clean: true,
-  treeshake: true,
-  target: "es2022",
-  outDir: "dist"
-})
+export default defineConfig(packageBuild)

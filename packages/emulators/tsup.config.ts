@@ -1,14 +1,8 @@
 import { defineConfig } from "tsup"
+import { packageBuild } from "../../tsup.shared.js"
 
 export default defineConfig({
-  entry: ["src/*.ts"],
-  format: ["esm", "cjs"],
-  dts: { compilerOptions: { composite: false, incremental: false } },
-  sourcemap: true,
-  clean: true,
-  treeshake: true,
-  target: "es2022",
-  outDir: "dist",
-  // BraintrustEmulator locates the bundled OpenAPI file through import.meta.url; shim it in the CJS build.
+  ...packageBuild,
+  // The emulators locate their bundled OpenAPI files through import.meta.url; shim it in the CJS build.
   shims: true
 })

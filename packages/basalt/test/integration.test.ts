@@ -12,6 +12,7 @@ import * as Conformance from "@promptops/core/Conformance"
 import { Datasets } from "@promptops/core/Datasets"
 import type { EvalResult } from "@promptops/core/Experiment"
 import { Experiments } from "@promptops/core/Experiments"
+import * as Eval from "@promptops/core/Eval"
 import * as Prompt from "@promptops/core/Prompt"
 import { Prompts } from "@promptops/core/Prompts"
 import type { SpanRecord } from "@promptops/core/SpanRecord"
@@ -431,6 +432,52 @@ describe("Basalt (emulator): faults", () => {
         const stats = yield* basalt.stats
         assert.strictEqual(stats.droppedSpans, 1)
         assert.strictEqual(stats.pendingSpans, 0)
+      }))
+  })
+})
+
+// -----------------------------------------------------------------------------
+// The same neutral app as on Braintrust (feedback aside: Basalt's layer does
+// not provide it, which test/types.test.ts checks at type level)
+// -----------------------------------------------------------------------------
+
+describe("a neutral app on the Basalt layer", () => {
+  const traced = Layer.provideMerge(Tracing.layer({ interval: "10 millis" }), basaltLayer())
+
+  // Live clock: the tracing pipeline's interval and the HTTP timeouts run for real.
+  layer(traced, { timeout: 30_000, excludeTestServices: true })((it) => {
+    it.effect("prompt fetch + render, a traced eval with a baseline diff", () =>
+      Effect.gen(function*() {
+        const prompt = yield* Effect.flatMap(Prompts, (prompts) => prompts.get("greeting"))
+        assert.strictEqual(prompt.version, "1.0.0")
+        const rendered = yield* Prompt.render(prompt, { name: "Ada", persona: "kind" }, { strict: true })
+        assert.deepStrictEqual(rendered.messages.map((message) => message.content), ["You are kind.", "Hello Ada"])
+
+        const data = [{ input: "Ada", expected: "Hello Ada" }, { input: "Bob", expected: "Hello Bob" }]
+        const exact = Eval.scorer("exact", ({ expected, output }: { expected: unknown; output: unknown }) =>
+          output === expected ? 1 : 0)
+        const greet = (good: boolean) => (name: string) =>
+          Effect.flatMap(Effect.flatMap(Prompts, (prompts) => prompts.get("greeting")), (p) =>
+            Effect.map(Prompt.render(p, { name, persona: "kind" }), (r) =>
+              good || name === "Ada" ? String(r.messages[1]!.content) : "Hi")).pipe(Trace.llm("greet"))
+        const baseline = yield* Eval.run({ name: "greeting", data, task: greet(false), scorers: [exact] })
+        const candidate = yield* Eval.run({
+          name: "greeting",
+          data,
+          baseline: baseline.experiment.id,
+          task: greet(true),
+          scorers: [exact]
+        })
+        const score = candidate.summary.scores["exact"]!
+        assert.strictEqual(candidate.summary.comparison?.id, baseline.experiment.id)
+        assert.strictEqual(score.mean, 1)
+        assert.strictEqual(score.improvements, 1)
+        assert.strictEqual(score.regressions, 0)
+        // Each case went to Basalt as a trace attached to the candidate experiment.
+        yield* Tracing.flush
+        const handle = yield* BasaltEmulator.BasaltEmulator
+        const traces = handle.store.traces.filter((trace) => trace.experimentId === candidate.experiment.id)
+        assert.strictEqual(traces.length, 2)
       }))
   })
 })

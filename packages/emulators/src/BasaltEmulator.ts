@@ -44,6 +44,7 @@ import {
   type Route,
   type RouteContext,
   type RouteResponse,
+  scopedEmulator,
   startEmulatorServer,
   text,
   type VendorHooks
@@ -1119,10 +1120,7 @@ export class BasaltEmulator extends Context.Tag("@promptops/emulators/BasaltEmul
  * @since 0.1.0
  */
 export const make = (options: BasaltEmulatorOptions = {}): Effect.Effect<BasaltEmulatorHandle, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.promise(() => start(options)),
-    (handle) => Effect.promise(() => handle.close())
-  )
+  scopedEmulator(() => start(options))
 
 /**
  * @since 0.1.0

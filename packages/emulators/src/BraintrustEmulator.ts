@@ -16,6 +16,7 @@ import {
   type CapturedRequest,
   type ContractViolation,
   type RequestRejection,
+  scopedEmulator,
   startEmulatorServer
 } from "./EmulatorServer.js"
 import { Faults } from "./Faults.js"
@@ -223,10 +224,7 @@ export class BraintrustEmulator extends Context.Tag("@promptops/emulators/Braint
  * @since 0.1.0
  */
 export const make = (options: BraintrustEmulatorOptions = {}): Effect.Effect<BraintrustEmulatorHandle, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.promise(() => start(options)),
-    (handle) => Effect.promise(() => handle.close())
-  )
+  scopedEmulator(() => start(options))
 
 /**
  * @since 0.1.0

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import { Effect, type Scope } from "effect"
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import type { FaultAction, Faults } from "./Faults.js"
@@ -522,3 +523,14 @@ export const startEmulatorServer = (options: EmulatorServerOptions): Promise<Emu
     })
   })
 }
+
+/**
+ * Runs an emulator for the lifetime of the surrounding scope: the Effect form
+ * every vendor emulator's `make` shares.
+ *
+ * @since 0.1.0
+ */
+export const scopedEmulator = <H extends { readonly close: () => Promise<void> }>(
+  start: () => Promise<H>
+): Effect.Effect<H, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.promise(start), (handle) => Effect.promise(() => handle.close()))
