@@ -10,20 +10,39 @@
  */
 import { randomFillSync, randomUUID } from "node:crypto"
 
-const HEX: ReadonlyArray<string> = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"))
 const POOL_SIZE = 4096
 const pool = new Uint8Array(POOL_SIZE)
 let offset = POOL_SIZE
 
-const hex = (bytes: number): string => {
+// Char codes of each byte's two hex digits. Ids are built with one
+// `String.fromCharCode` call, which yields a flat string: concatenating
+// per-byte pairs builds a rope that every later hash (Map keys) or
+// serialisation has to flatten first, and `Buffer#toString("hex")` costs a
+// native call per id.
+const DIGITS = "0123456789abcdef"
+const HIGH = Uint8Array.from({ length: 256 }, (_, i) => DIGITS.charCodeAt(i >> 4))
+const LOW = Uint8Array.from({ length: 256 }, (_, i) => DIGITS.charCodeAt(i & 15))
+const fromCharCode = String.fromCharCode
+
+/** The offset of `bytes` fresh random bytes in `pool`. */
+const take = (bytes: number): number => {
   if (offset + bytes > POOL_SIZE) {
     randomFillSync(pool)
     offset = 0
   }
-  let out = ""
-  for (let i = 0; i < bytes; i++) out += HEX[pool[offset + i]!]
+  const start = offset
   offset += bytes
-  return out
+  return start
+}
+
+/** 8 bytes of `pool` from `at` as 16 hex digits. */
+const hex8 = (at: number): string => {
+  const b0 = pool[at]!, b1 = pool[at + 1]!, b2 = pool[at + 2]!, b3 = pool[at + 3]!
+  const b4 = pool[at + 4]!, b5 = pool[at + 5]!, b6 = pool[at + 6]!, b7 = pool[at + 7]!
+  return fromCharCode(
+    HIGH[b0]!, LOW[b0]!, HIGH[b1]!, LOW[b1]!, HIGH[b2]!, LOW[b2]!, HIGH[b3]!, LOW[b3]!,
+    HIGH[b4]!, LOW[b4]!, HIGH[b5]!, LOW[b5]!, HIGH[b6]!, LOW[b6]!, HIGH[b7]!, LOW[b7]!
+  )
 }
 
 /**
@@ -38,11 +57,23 @@ export const uuid = (): string => randomUUID()
  *
  * @since 0.1.0
  */
-export const traceId = (): string => hex(16)
+export const traceId = (): string => {
+  const at = take(16)
+  const b0 = pool[at]!, b1 = pool[at + 1]!, b2 = pool[at + 2]!, b3 = pool[at + 3]!
+  const b4 = pool[at + 4]!, b5 = pool[at + 5]!, b6 = pool[at + 6]!, b7 = pool[at + 7]!
+  const b8 = pool[at + 8]!, b9 = pool[at + 9]!, b10 = pool[at + 10]!, b11 = pool[at + 11]!
+  const b12 = pool[at + 12]!, b13 = pool[at + 13]!, b14 = pool[at + 14]!, b15 = pool[at + 15]!
+  return fromCharCode(
+    HIGH[b0]!, LOW[b0]!, HIGH[b1]!, LOW[b1]!, HIGH[b2]!, LOW[b2]!, HIGH[b3]!, LOW[b3]!,
+    HIGH[b4]!, LOW[b4]!, HIGH[b5]!, LOW[b5]!, HIGH[b6]!, LOW[b6]!, HIGH[b7]!, LOW[b7]!,
+    HIGH[b8]!, LOW[b8]!, HIGH[b9]!, LOW[b9]!, HIGH[b10]!, LOW[b10]!, HIGH[b11]!, LOW[b11]!,
+    HIGH[b12]!, LOW[b12]!, HIGH[b13]!, LOW[b13]!, HIGH[b14]!, LOW[b14]!, HIGH[b15]!, LOW[b15]!
+  )
+}
 
 /**
  * 8 random bytes as 16 lowercase hex characters (W3C span id).
  *
  * @since 0.1.0
  */
-export const spanId = (): string => hex(8)
+export const spanId = (): string => hex8(take(8))

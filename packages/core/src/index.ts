@@ -30,3 +30,21 @@ export * as SpanRecord from "./SpanRecord.js"
 export * as SpanSink from "./SpanSink.js"
 /** @since 0.1.0 */
 export * as Summary from "./Summary.js"
+/** @since 0.1.0 */
+export * as PromptCache from "./PromptCache.js"
+/** @since 0.1.0 */
+export * as Memory from "./Memory.js"
+/** @since 0.1.0 */
+export * as Testing from "./Testing.js"
+/** @since 0.1.0 */
+export * as ProviderHttp from "./ProviderHttp.js"
+/** @since 0.1.0 */
+export * as RetryPolicy from "./RetryPolicy.js"
+/** @since 0.1.0 */
+export * as Template from "./Template.js"
+/** @since 0.1.0 */
+export * as Eval from "./Eval.js"
+/** @since 0.1.0 */
+export * as Trace from "./Trace.js"
+/** @since 0.1.0 */
+export * as Tracing from "./Tracing.js"
