@@ -125,7 +125,8 @@ export class BasaltSpanSink extends Context.Tag("@promptops/basalt/BasaltSpanSin
 
 /**
  * Sends what the tracing pipeline holds, then the traces still waiting for
- * their root: call it before a serverless handler returns.
+ * their root, failing if they cannot be sent. `Tracing.flush` does the same
+ * (the sink's `flush` hook) but only logs such a failure.
  *
  * @since 0.1.0
  */
@@ -505,6 +506,7 @@ export const make = (
         if (refused !== undefined && reportRefused) return yield* Effect.fail(refused)
       })
 
+    const flushPending = sendDue(true, true)
     const sink = SpanSink.make({
       provider: "basalt",
       limits: options.limits,
@@ -512,12 +514,14 @@ export const make = (
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
           accept(batch, now)
           return sendDue(false, false)
-        })
+        }),
+      // `Tracing.flush` and the pipeline's shutdown send the traces still waiting for their root.
+      flush: flushPending
     })
 
     return {
       sink,
-      flushPending: sendDue(true, true),
+      flushPending,
       stats: Effect.sync(() => ({ pendingTraces: pending.size, pendingSpans, ...counters }))
     }
   })

@@ -3,7 +3,7 @@ import type { SpanRecord } from "@promptops/core/SpanRecord"
 import { SpanSink } from "@promptops/core/SpanSink"
 import * as Trace from "@promptops/core/Trace"
 import * as Tracing from "@promptops/core/Tracing"
-import { Effect, Exit, Layer, Scope, TestClock } from "effect"
+import { Effect, Exit, Layer, Scope, TestClock, Tracer } from "effect"
 import * as BasaltSpanSink from "../src/BasaltSpanSink.js"
 import { type Captured, clientLayer } from "./fakeBasalt.js"
 
@@ -265,6 +265,18 @@ describe("BasaltSpanSink", () => {
       ])
       assert.strictEqual(sent.logs[0].metadata["promptops.parentSpanId"], R)
       assert.strictEqual(stats.partialTraces, 1)
+    }))
+
+  it.effect("Tracing.flush alone sends a trace whose root never came (the sink's flush hook)", () =>
+    Effect.gen(function*() {
+      const { captured, layer } = sinkWith(traceOk)
+      yield* Effect.gen(function*() {
+        // A child span whose parent (the root) is not ours: its trace can never complete.
+        yield* Effect.void.pipe(Trace.tool("lookup"), Effect.withParentSpan(Tracer.externalSpan({ spanId: R, traceId: T })))
+        yield* Tracing.flush
+        assert.strictEqual(traces(captured).length, 1)
+      }).pipe(Effect.provide(Tracing.layer().pipe(Layer.provideMerge(layer))))
+      assert.strictEqual(traces(captured)[0].metadata["promptops.partial"], true)
     }))
 
   it.effect("closing the layer's scope sends what still waits", () =>

@@ -36,6 +36,12 @@ export declare namespace SpanSink {
      * (span ids are generated before the first attempt), so retries are safe.
      */
     readonly export: (batch: ReadonlyArray<SpanRecord>) => Effect.Effect<void, PromptOpsError>
+    /**
+     * Sends what the sink itself holds back (Basalt keeps spans until their
+     * trace's root arrives). `Tracing.flush` and shutdown call it after the
+     * queue is drained.
+     */
+    readonly flush?: Effect.Effect<void, PromptOpsError> | undefined
   }
 }
 
@@ -54,8 +60,10 @@ export const make = (params: {
   readonly provider: string
   readonly limits?: Partial<Limits> | undefined
   readonly export: (batch: ReadonlyArray<SpanRecord>) => Effect.Effect<void, PromptOpsError>
+  readonly flush?: Effect.Effect<void, PromptOpsError> | undefined
 }): SpanSink.Service => ({
   provider: params.provider,
   limits: { ...defaultLimits, ...params.limits },
-  export: params.export
+  export: params.export,
+  ...(params.flush !== undefined ? { flush: params.flush } : {})
 })

@@ -1009,8 +1009,21 @@ class Pipeline {
       const target = this.accepted
       if (this.forceUntil < target) this.forceUntil = target
       this.signal()
-      return this.awaitSettled(target)
+      return Effect.zipRight(this.awaitSettled(target), this.flushSink)
     })
+  }
+
+  /** The sink's own hold-back (e.g. Basalt's traces waiting for their root); a failure is logged, never raised. */
+  get flushSink(): Effect.Effect<void> {
+    const flush = this.sink.flush
+    if (flush === undefined) return Effect.void
+    return Effect.withTracerEnabled(flush, false).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.logWarning("promptops tracing: the sink's flush failed").pipe(
+          Effect.annotateLogs({ provider: this.sink.provider, cause: Cause.pretty(cause) })
+        )
+      )
+    )
   }
 
   makeStats(): Effect.Effect<TracingStats> {
@@ -1044,7 +1057,10 @@ class Pipeline {
     })
     return Effect.gen(this, function*() {
       // Finalizers run uninterruptibly; the drain must be interruptible for the deadline to cut it short.
-      yield* Effect.timeoutOption(Effect.interruptible(drainAll), this.settings.shutdownTimeout)
+      yield* Effect.timeoutOption(
+        Effect.interruptible(Effect.zipRight(drainAll, this.flushSink)),
+        this.settings.shutdownTimeout
+      )
       this.closed = true
       yield* Fiber.interrupt(worker)
       yield* Fiber.interrupt(ticker)

@@ -572,6 +572,34 @@ describe("Tracing: export pipeline", () => {
       assert.strictEqual(stats.exported, 250)
     }))
 
+  it.effect("the sink's flush hook runs after the queue drains, on flush and at shutdown; its failure is logged", () =>
+    Effect.gen(function*() {
+      const events: Array<string> = []
+      let failNext = false
+      const sink = SpanSink.make({
+        provider: "holding",
+        export: (batch) => Effect.sync(() => events.push(`export ${batch.length}`)),
+        flush: Effect.suspend(() => {
+          events.push("sink flush")
+          if (failNext) {
+            failNext = false
+            return Effect.fail(unavailable())
+          }
+          return Effect.void
+        })
+      })
+      const scope = yield* Scope.make()
+      const tracing = yield* Effect.provideService(Tracing.make(), SpanSink.SpanSink, sink).pipe(Scope.extend(scope))
+      yield* Effect.withTracer(spans(names(3)), tracing.tracer)
+      yield* tracing.flush
+      assert.deepStrictEqual(events, ["export 3", "sink flush"])
+      failNext = true
+      yield* tracing.flush // a failing hook never fails the caller
+      yield* Effect.withTracer(spans(names(2)), tracing.tracer)
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual(events, ["export 3", "sink flush", "sink flush", "export 2", "sink flush"])
+    }))
+
   it.effect("closing the scope gives up after shutdownTimeout and counts what was not sent", () =>
     Effect.gen(function*() {
       const rec = recorder({ before: () => Effect.never })
