@@ -7,18 +7,18 @@ import { Console, Effect, Layer } from "effect"
 import { answerPromptV1, answerPromptV2, dataset } from "./Knowledge.js"
 import * as SupportBot from "./SupportBot.js"
 
-export const mentionsExpected = Eval.scorer<{ question: string }, string, string>(
+export const mentionsExpected = Eval.scorer<{ readonly question: string }, string, string>(
   "mentions_expected",
   ({ expected, output }) => expected === undefined ? null : output.toLowerCase().includes(expected.toLowerCase()) ? 1 : 0
 )
 
-export const citesArticle = Eval.scorer<{ question: string }, string, string>(
+export const citesArticle = Eval.scorer<{ readonly question: string }, string, string>(
   "cites_article",
   ({ output }) => output.includes("help-centre article") ? 1 : 0
 )
 
 /** Full marks up to 60 characters, then less the longer the answer. */
-export const concise = Eval.scorer<{ question: string }, string, string>(
+export const concise = Eval.scorer<{ readonly question: string }, string, string>(
   "concise",
   ({ output }) => Math.min(1, 60 / Math.max(output.length, 1))
 )
@@ -26,8 +26,8 @@ export const concise = Eval.scorer<{ question: string }, string, string>(
 export const evaluate = (name: string, tag: string, baseline?: string) =>
   Eval.run({
     name,
-    data: dataset.map((record) => ({ ...record, input: record.input as { question: string } })),
-    task: (input: { question: string }) =>
+    data: dataset,
+    task: (input: { readonly question: string }) =>
       Effect.map(SupportBot.answer(input.question, { tag }), (answer) => answer.text),
     scorers: [mentionsExpected, citesArticle, concise],
     concurrency: 4,

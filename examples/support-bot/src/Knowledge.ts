@@ -2,7 +2,7 @@
  * The bot's prompts and its eval dataset. In a real app the prompts live in a
  * backend (Braintrust, Basalt, the local store) and are edited there.
  */
-import type { Dataset, Prompt } from "@promptops/core"
+import type { Eval, Prompt } from "@promptops/core"
 
 export const answerPromptV1: Prompt.PromptDraft = {
   slug: "support-answer",
@@ -29,7 +29,7 @@ export const answerPromptV2: Prompt.PromptDraft = {
   ]
 }
 
-export const dataset: ReadonlyArray<Dataset.DatasetRecordInput> = [
+export const dataset: ReadonlyArray<Eval.EvalCase<{ readonly question: string }, string>> = [
   { id: "reset-password", input: { question: "How do I reset my password?" }, expected: "reset link" },
   { id: "cancel-plan", input: { question: "How can I cancel my plan?" }, expected: "billing settings" },
   { id: "invoice", input: { question: "Where do I find my invoice?" }, expected: "billing settings" },
