@@ -22,9 +22,10 @@
 //   us_per_span_burst           = promptops, 100,000 spans in one runSync
 //                                 (the queue holds them all: no draining)
 // Paired differences and medians keep the figures steady on a shared machine.
-import { Context, Effect, Exit, Option, Scope, Tracer } from "effect"
+import { Context, Effect, Exit, Option, Scope } from "effect"
 import * as SpanSink from "@promptops/core/SpanSink"
 import * as Tracing from "@promptops/core/Tracing"
+import { noopTracer } from "../lib/noop-tracer.mjs"
 
 const SPANS = Number(process.env.TRACING_SPANS ?? 100_000)
 const REPS = Number(process.env.TRACING_REPS ?? 2)
@@ -46,28 +47,6 @@ const chunk = (from) =>
   })
 
 // --- tracers -------------------------------------------------------------------
-class NoopSpan {
-  constructor(name, parent, context, links, startTime, kind) {
-    this._tag = "Span"
-    this.name = name
-    this.parent = parent
-    this.context = context
-    this.links = links
-    this.kind = kind
-    this.spanId = "0000000000000000"
-    this.traceId = parent._tag === "Some" ? parent.value.traceId : "00000000000000000000000000000000"
-    this.sampled = true
-    this.status = { _tag: "Started", startTime }
-    this.attributes = new Map()
-  }
-  end(endTime, exit) {
-    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
-  }
-  attribute() {}
-  event() {}
-  addLinks() {}
-}
-const noopTracer = Tracer.make({ span: (...args) => new NoopSpan(...args), context: (f) => f() })
 
 let received = 0
 const sink = SpanSink.make({

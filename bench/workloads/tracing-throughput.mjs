@@ -23,9 +23,10 @@
 // (about 20% of it capturing a stack trace per span), which caps any Effect
 // app at effect_noop_spans_per_s (~29,000/s) whatever the tracer does.
 // app_vs_noop guards the part of the app figure promptops controls.
-import { Context, Effect, Exit, Layer, Option, Scope, Tracer } from "effect"
+import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
 import * as SpanSink from "@promptops/core/SpanSink"
 import * as Tracing from "@promptops/core/Tracing"
+import { noopTracer } from "../lib/noop-tracer.mjs"
 
 const SPANS = Number(process.env.TRACING_SPANS ?? 100_000)
 const RUNS = Number(process.env.TRACING_RUNS ?? 3)
@@ -73,28 +74,6 @@ const appRun = async (n) => {
   return { perSecond: n * SPANS_PER_TREE / (ms / 1000), lost: n * SPANS_PER_TREE - state.received }
 }
 
-class NoopSpan {
-  constructor(name, parent, context, links, startTime, kind) {
-    this._tag = "Span"
-    this.name = name
-    this.parent = parent
-    this.context = context
-    this.links = links
-    this.kind = kind
-    this.spanId = "0000000000000000"
-    this.traceId = parent._tag === "Some" ? parent.value.traceId : "00000000000000000000000000000000"
-    this.sampled = true
-    this.status = { _tag: "Started", startTime }
-    this.attributes = new Map()
-  }
-  end(endTime, exit) {
-    this.status = { _tag: "Ended", startTime: this.status.startTime, endTime, exit }
-  }
-  attribute() {}
-  event() {}
-  addLinks() {}
-}
-const noopTracer = Tracer.make({ span: (...args) => new NoopSpan(...args), context: (f) => f() })
 
 const noopRun = async (n) => {
   const started = performance.now()
