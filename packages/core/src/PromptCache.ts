@@ -66,6 +66,11 @@ export declare namespace PromptCache {
     readonly maxStale?: Duration.DurationInput | undefined
     /** How many prompts are kept; the least recently used goes first. Default 1000. */
     readonly maxEntries?: number | undefined
+    /**
+     * After a background refresh fails, stale gets of that key start no other
+     * refresh for this long, so an outage is not hit once per get (default 5 s).
+     */
+    readonly refreshBackoff?: Duration.DurationInput | undefined
   }
 
   /**
@@ -194,6 +199,7 @@ export const make = (
       DEFAULT_STALE_WHILE_REVALIDATE
     )
     const maxStaleMs = yield* durationMillis("maxStale", options.maxStale, Duration.infinity)
+    const refreshBackoffMs = yield* durationMillis("refreshBackoff", options.refreshBackoff, Duration.seconds(5))
     const staleIfError = options.staleIfError ?? true
     const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
     if (!Number.isInteger(maxEntries) || maxEntries < 1) {
@@ -209,6 +215,8 @@ export const make = (
     // insertion order, which makes it an LRU list (re-insert on use, evict first).
     const entries = new Map<string, Entry>()
     const flights = new Map<string, Flight>()
+    /** When the last background refresh of a key failed. */
+    const refreshFailedAt = new Map<string, number>()
     const counters: Counters = {
       hits: 0,
       misses: 0,
@@ -245,6 +253,7 @@ export const make = (
           Effect.map(Clock.currentTimeMillis, (now) => {
             if (flights.get(key) === flight) {
               store(key, { slug: flight.slug, prompt, fetchedAt: now, pinned: options.version !== undefined })
+              refreshFailedAt.delete(key)
             }
             return prompt
           })
@@ -262,7 +271,10 @@ export const make = (
           if (flights.get(key) === flight) flights.delete(key)
           const failedRefresh = background && Exit.isFailure(exit) && !Exit.isInterrupted(exit)
           if (failedRefresh) counters.refreshFailures++
-          return Deferred.done(flight.deferred, exit).pipe(
+          return Effect.zipRight(
+            failedRefresh ? Effect.map(Clock.currentTimeMillis, (now) => refreshFailedAt.set(key, now)) : Effect.void,
+            Deferred.done(flight.deferred, exit)
+          ).pipe(
             Effect.zipRight(
               failedRefresh && Exit.isFailure(exit)
                 ? Effect.logDebug("PromptCache: background refresh failed; keeping the stale copy", exit.cause).pipe(
@@ -350,7 +362,10 @@ export const make = (
             touch(key, entry)
             counters.staleServes++
             annotateSource(context, "stale")
-            return Effect.as(refreshInBackground(key, slug, options), { prompt: entry.prompt, source: "stale", ageMs })
+            const stale: CachedPrompt = { prompt: entry.prompt, source: "stale", ageMs }
+            const failedAt = refreshFailedAt.get(key)
+            if (failedAt !== undefined && now - failedAt < refreshBackoffMs) return Effect.succeed(stale)
+            return Effect.as(refreshInBackground(key, slug, options), stale)
           }
         }
         counters.misses++
@@ -364,6 +379,7 @@ export const make = (
         if (slug === undefined) {
           entries.clear()
           flights.clear()
+          refreshFailedAt.clear()
           return
         }
         for (const [key, entry] of entries) {

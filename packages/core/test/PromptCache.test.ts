@@ -235,6 +235,29 @@ describe("PromptCache", () => {
       assert.strictEqual(again.prompt.version, "v1")
     }))
 
+  it.scoped("after a failed refresh, stale gets wait refreshBackoff before trying the backend again", () =>
+    Effect.gen(function*() {
+      const { backend, cache } = yield* setup({ refreshBackoff: "5 seconds" })
+      yield* cache.get("greeting")
+      yield* backend.fail(failure.ProviderUnavailable())
+      yield* TestClock.adjust("61 seconds")
+      yield* cache.get("greeting")
+      yield* settle
+      assert.strictEqual(yield* backend.calls, 2)
+      // An outage is not hit once per get: these 20 stale gets start no refresh.
+      for (let i = 0; i < 20; i++) assert.strictEqual((yield* cache.get("greeting")).source, "stale")
+      yield* settle
+      assert.strictEqual(yield* backend.calls, 2)
+      yield* TestClock.adjust("5 seconds")
+      yield* backend.serve("v2")
+      assert.strictEqual((yield* cache.get("greeting")).source, "stale")
+      yield* settle
+      assert.strictEqual(yield* backend.calls, 3)
+      const refreshed = yield* cache.get("greeting")
+      assert.strictEqual(refreshed.prompt.version, "v2")
+      assert.strictEqual(refreshed.source, "cached")
+    }))
+
   it.scoped("a pinned version is never refetched, however long it is held", () =>
     Effect.gen(function*() {
       const { backend, cache } = yield* setup()
