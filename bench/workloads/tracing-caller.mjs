@@ -22,25 +22,19 @@
 //   us_per_span_burst           = promptops, 100,000 spans in one runSync
 //                                 (the queue holds them all: no draining)
 // Paired differences and medians keep the figures steady on a shared machine.
-import { Context, Effect, Exit, Option, Scope } from "effect"
+import { Effect, Exit, Scope } from "effect"
 import * as SpanSink from "@promptops/core/SpanSink"
 import * as Tracing from "@promptops/core/Tracing"
 import { noopTracer } from "../lib/noop-tracer.mjs"
+import { emitTree, SPANS_PER_TREE, tree } from "../lib/workload.mjs"
 
 const SPANS = Number(process.env.TRACING_SPANS ?? 100_000)
 const REPS = Number(process.env.TRACING_REPS ?? 2)
-const SPANS_PER_TREE = 5
 const CHUNK_TREES = 200
 const CHUNKS = Math.ceil(SPANS / SPANS_PER_TREE / CHUNK_TREES)
 const chunkSpans = CHUNK_TREES * SPANS_PER_TREE
 
 // --- the workload ------------------------------------------------------------
-const leaf = (i) => Effect.void.pipe(Effect.withSpan("leaf", { attributes: { "app.index": i, "app.step": "lookup" } }))
-const child = (i) => leaf(i).pipe(Effect.withSpan("child", { attributes: { "app.user": "u-42" } }))
-const tree = (i) =>
-  Effect.zipRight(child(i), child(i + 1)).pipe(
-    Effect.withSpan("request", { attributes: { "promptops.kind": "task", "promptops.input": { question: "hi", n: i } } })
-  )
 const chunk = (from) =>
   Effect.gen(function*() {
     for (let i = from; i < from + CHUNK_TREES; i++) yield* tree(i)
@@ -72,24 +66,11 @@ const median = (values) => {
 }
 
 // The same spans through the tracer API alone: what promptops does on the caller, nothing else.
-const context = Context.empty()
 const t0 = 1_700_000_000_000_000_000n
 const direct = (from) => () => {
   const tracer = tracing.tracer
   for (let i = from; i < from + CHUNK_TREES; i++) {
-    const request = tracer.span("request", Option.none(), context, [], t0, "internal")
-    request.attribute("promptops.kind", "task")
-    request.attribute("promptops.input", { question: "hi", n: i })
-    for (let c = 0; c < 2; c++) {
-      const child = tracer.span("child", Option.some(request), context, [], t0, "internal")
-      child.attribute("app.user", "u-42")
-      const leaf = tracer.span("leaf", Option.some(child), context, [], t0, "internal")
-      leaf.attribute("app.index", i)
-      leaf.attribute("app.step", "lookup")
-      leaf.end(t0 + 1000n, Exit.void)
-      child.end(t0 + 2000n, Exit.void)
-    }
-    request.end(t0 + 3000n, Exit.void)
+    emitTree(tracer, i, t0)
   }
 }
 const timedSync = (f) => {

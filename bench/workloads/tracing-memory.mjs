@@ -55,23 +55,16 @@ if (mode === undefined) {
     }
   }))
 } else {
-  const { Effect, Layer, Tracer } = await import("effect")
+  const { Effect, Layer } = await import("effect")
   const SpanSink = await import("@promptops/core/SpanSink")
   const Tracing = await import("@promptops/core/Tracing")
 
-  const leaf = (i) => Effect.void.pipe(Effect.withSpan("leaf", { attributes: { "app.index": i, "app.step": "lookup" } }))
-  const child = (i) => leaf(i).pipe(Effect.withSpan("child", { attributes: { "app.user": "u-42" } }))
-  const tree = (i) =>
-    Effect.zipRight(child(i), child(i + 1)).pipe(
-      Effect.withSpan("request", {
-        attributes: {
-          "promptops.kind": "task",
-          "promptops.input": { question: `question number ${i}`, history: ["a", "b"], n: i }
-        }
-      })
-    )
+  const { noopTracer } = await import("../lib/noop-tracer.mjs")
+  const { tree } = await import("../lib/workload.mjs")
+  // A slightly larger request input than the other workloads, to weigh on memory.
+  const input = (i) => ({ question: `question number ${i}`, history: ["a", "b"], n: i })
   const workload = Effect.gen(function*() {
-    for (let i = 0; i < TREES; i++) yield* tree(i)
+    for (let i = 0; i < TREES; i++) yield* tree(i, input)
   })
 
   globalThis.gc?.()
@@ -85,16 +78,7 @@ if (mode === undefined) {
   const result = { baseline, lost: 0, dropped: 0, bytesPerSpan: 0 }
 
   if (mode === "noop") {
-    const noop = Tracer.make({
-      span: (name, parent, context, links, startTime, kind) => ({
-        _tag: "Span", name, parent, context, links, kind, sampled: true,
-        spanId: "0000000000000000", traceId: "00000000000000000000000000000000",
-        status: { _tag: "Started", startTime }, attributes: new Map(),
-        end() {}, attribute() {}, event() {}, addLinks() {}
-      }),
-      context: (f) => f()
-    })
-    await Effect.runPromise(Effect.withTracer(workload, noop))
+    await Effect.runPromise(Effect.withTracer(workload, noopTracer))
   } else if (mode === "app") {
     const stats = await Effect.runPromise(
       Effect.provide(Effect.zipRight(workload, Effect.zipRight(Tracing.flush, Tracing.stats)), tracingLayer)

@@ -23,24 +23,18 @@
 // (about 20% of it capturing a stack trace per span), which caps any Effect
 // app at effect_noop_spans_per_s (~29,000/s) whatever the tracer does.
 // app_vs_noop guards the part of the app figure promptops controls.
-import { Context, Effect, Exit, Layer, Option, Scope } from "effect"
+import { Effect, Exit, Layer, Scope } from "effect"
 import * as SpanSink from "@promptops/core/SpanSink"
 import * as Tracing from "@promptops/core/Tracing"
 import { noopTracer } from "../lib/noop-tracer.mjs"
+import { emitTree, SPANS_PER_TREE, tree } from "../lib/workload.mjs"
 
 const SPANS = Number(process.env.TRACING_SPANS ?? 100_000)
 const RUNS = Number(process.env.TRACING_RUNS ?? 3)
 const BURST = 20_000
-const SPANS_PER_TREE = 5
 const TREES = Math.ceil(SPANS / SPANS_PER_TREE)
 const spans = TREES * SPANS_PER_TREE
 
-const leaf = (i) => Effect.void.pipe(Effect.withSpan("leaf", { attributes: { "app.index": i, "app.step": "lookup" } }))
-const child = (i) => leaf(i).pipe(Effect.withSpan("child", { attributes: { "app.user": "u-42" } }))
-const tree = (i) =>
-  Effect.zipRight(child(i), child(i + 1)).pipe(
-    Effect.withSpan("request", { attributes: { "promptops.kind": "task", "promptops.input": { question: "hi", n: i } } })
-  )
 const trees = (n) =>
   Effect.gen(function*() {
     for (let i = 0; i < n; i++) yield* tree(i)
@@ -89,23 +83,10 @@ const pipelineRun = async (n) => {
     Tracing.make().pipe(Effect.provideService(SpanSink.SpanSink, sink), Scope.extend(scope))
   )
   const tracer = tracing.tracer
-  const context = Context.empty()
   const started = performance.now()
   for (let i = 0; i < n; i++) {
     const t = BigInt(Math.round(performance.now() * 1e6))
-    const request = tracer.span("request", Option.none(), context, [], t, "internal")
-    request.attribute("promptops.kind", "task")
-    request.attribute("promptops.input", { question: "hi", n: i })
-    for (let c = 0; c < 2; c++) {
-      const child = tracer.span("child", Option.some(request), context, [], t, "internal")
-      child.attribute("app.user", "u-42")
-      const leaf = tracer.span("leaf", Option.some(child), context, [], t, "internal")
-      leaf.attribute("app.index", i)
-      leaf.attribute("app.step", "lookup")
-      leaf.end(t + 1000n, Exit.void)
-      child.end(t + 2000n, Exit.void)
-    }
-    request.end(t + 3000n, Exit.void)
+    emitTree(tracer, i, t)
     if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve))
   }
   await Effect.runPromise(tracing.flush)
