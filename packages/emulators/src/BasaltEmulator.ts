@@ -579,6 +579,17 @@ const resolveOrFail = (
 const promptOf = (context: RouteContext, store: BasaltStore, slug: string): StoredPrompt =>
   store.prompts.get(slug) ?? fail(context, 404, messages.noPrompt(slug))
 
+/** The prompt of `/prompts/{slug}…` resolved by the request's `version` / `tag`, and Basalt's fallback warning. */
+const requestedPrompt = (context: RouteContext, store: BasaltStore) => {
+  const prompt = promptOf(context, store, String(context.params["slug"]))
+  const resolution = resolveOrFail(context, prompt, {
+    version: str(context.query["version"]),
+    tag: str(context.query["tag"])
+  })
+  const warning = resolution.warning !== undefined ? { warning: resolution.warning } : {}
+  return { prompt, resolution, warning }
+}
+
 const featureOf = (context: RouteContext, store: BasaltStore, slug: string): string =>
   store.features.has(slug) ? slug : fail(context, 404, messages.noFeature(slug))
 
@@ -634,15 +645,8 @@ const routes = (deps: Deps): ReadonlyArray<Route> => {
       path: "/prompts/{slug}",
       write: false,
       handle: (context) => {
-        const prompt = promptOf(context, store, String(context.params["slug"]))
-        const resolution = resolveOrFail(context, prompt, {
-          version: str(context.query["version"]),
-          tag: str(context.query["tag"])
-        })
-        return json({
-          ...(resolution.warning !== undefined ? { warning: resolution.warning } : {}),
-          prompt: promptBody(prompt, resolution)
-        })
+        const { prompt, resolution, warning } = requestedPrompt(context, store)
+        return json({ ...warning, prompt: promptBody(prompt, resolution) })
       }
     },
     {
@@ -650,13 +654,9 @@ const routes = (deps: Deps): ReadonlyArray<Route> => {
       path: "/prompts/{slug}/describe",
       write: false,
       handle: (context) => {
-        const prompt = promptOf(context, store, String(context.params["slug"]))
-        const resolution = resolveOrFail(context, prompt, {
-          version: str(context.query["version"]),
-          tag: str(context.query["tag"])
-        })
+        const { prompt, resolution, warning } = requestedPrompt(context, store)
         return json({
-          ...(resolution.warning !== undefined ? { warning: resolution.warning } : {}),
+          ...warning,
           prompt: {
             slug: prompt.slug,
             name: prompt.name,
