@@ -21,6 +21,7 @@ import * as PromptRegistry from "./PromptRegistry.js"
 import * as Prompts from "./Prompts.js"
 import type { SpanRecord } from "./SpanRecord.js"
 import * as SpanSink from "./SpanSink.js"
+import * as TraceReader from "./TraceReader.js"
 
 const PROVIDER = "memory"
 
@@ -122,6 +123,7 @@ export const makeServices = (state: State, options: Options = {}): {
   readonly experiments: Experiments.Experiments.Service
   readonly spanSink: SpanSink.SpanSink.Service
   readonly feedback: Feedback.Feedback.Service
+  readonly traceReader: TraceReader.TraceReader.Service
 } => {
   let experimentCounter = 0
   const getPrompt = (slug: string, request: Prompts.GetOptions): Effect.Effect<Prompt, NotFound> =>
@@ -255,6 +257,25 @@ export const makeServices = (state: State, options: Options = {}): {
         Effect.sync(() => {
           for (const item of items) state.feedback.set(item.id, item)
         })
+    }),
+    traceReader: TraceReader.make({
+      provider: PROVIDER,
+      // The cursor is a position in export order; a re-export keeps its place.
+      read: (options) =>
+        Effect.sync(() => {
+          const start = options.after === undefined ? 0 : Number(options.after)
+          const all = [...state.spans.values()]
+          const spans: Array<SpanRecord> = []
+          let position = start
+          for (; position < all.length && spans.length < options.limit; position++) {
+            const span = all[position]!
+            if (options.traceId !== undefined && span.traceId !== options.traceId) continue
+            const experimentId = span.destination._tag === "Experiment" ? span.destination.experimentId : undefined
+            if (experimentId !== options.experimentId) continue
+            spans.push(span)
+          }
+          return { spans, cursor: String(position) }
+        })
     })
   }
 }
@@ -273,6 +294,7 @@ export const layer = (
   | Experiments.Experiments
   | SpanSink.SpanSink
   | Feedback.Feedback
+  | TraceReader.TraceReader
   | MemoryState,
   PromptOpsError
 > =>
@@ -290,7 +312,8 @@ export const layer = (
         Context.add(Datasets.Datasets, services.datasets),
         Context.add(Experiments.Experiments, services.experiments),
         Context.add(SpanSink.SpanSink, services.spanSink),
-        Context.add(Feedback.Feedback, services.feedback)
+        Context.add(Feedback.Feedback, services.feedback),
+        Context.add(TraceReader.TraceReader, services.traceReader)
       )
     })
   )

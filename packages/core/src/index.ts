@@ -29,6 +29,8 @@ export * as SpanRecord from "./SpanRecord.js"
 /** @since 0.1.0 */
 export * as SpanSink from "./SpanSink.js"
 /** @since 0.1.0 */
+export * as TraceReader from "./TraceReader.js"
+/** @since 0.1.0 */
 export * as Summary from "./Summary.js"
 /** @since 0.1.0 */
 export * as PromptCache from "./PromptCache.js"
