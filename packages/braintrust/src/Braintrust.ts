@@ -1,7 +1,7 @@
 /**
  * Everything at once: `BraintrustClient` plus every neutral service it
  * backs (`Prompts`, `PromptRegistry`, `Datasets`, `Experiments`, `SpanSink`,
- * `Feedback`) and the Braintrust-only `BraintrustFunctions` and
+ * `Feedback`, `TraceReader`) and the Braintrust-only `BraintrustFunctions` and
  * `BraintrustEval`, as `@effect/sql` drivers provide their own client tag and
  * the neutral one from one layer.
  *
@@ -26,6 +26,7 @@ import type { InvalidInput } from "@promptops/core/PromptOpsError"
 import type { PromptRegistry } from "@promptops/core/PromptRegistry"
 import type { Prompts } from "@promptops/core/Prompts"
 import type { SpanSink } from "@promptops/core/SpanSink"
+import type { TraceReader } from "@promptops/core/TraceReader"
 import { type ConfigError, Layer } from "effect"
 import * as BraintrustClient from "./BraintrustClient.js"
 import * as BraintrustDatasets from "./BraintrustDatasets.js"
@@ -35,6 +36,7 @@ import * as BraintrustFeedback from "./BraintrustFeedback.js"
 import * as BraintrustFunctions from "./BraintrustFunctions.js"
 import * as BraintrustPrompts from "./BraintrustPrompts.js"
 import * as BraintrustSpanSink from "./BraintrustSpanSink.js"
+import * as BraintrustTraceReader from "./BraintrustTraceReader.js"
 
 /**
  * The services built on a `BraintrustClient`.
@@ -48,6 +50,7 @@ export type Services =
   | Experiments
   | SpanSink
   | Feedback
+  | TraceReader
   | BraintrustFunctions.BraintrustFunctions
   | BraintrustEval.BraintrustEval
 
@@ -66,6 +69,7 @@ export const layerServices = (
     BraintrustExperiments.layer(options),
     BraintrustSpanSink.layer(options),
     BraintrustFeedback.layer(options),
+    BraintrustTraceReader.layer(options),
     BraintrustFunctions.layer,
     BraintrustEval.layer(options)
   )

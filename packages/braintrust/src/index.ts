@@ -28,4 +28,6 @@ export * as BraintrustSchema from "./BraintrustSchema.js"
 /** @since 0.1.0 */
 export * as BraintrustSpanSink from "./BraintrustSpanSink.js"
 /** @since 0.1.0 */
+export * as BraintrustTraceReader from "./BraintrustTraceReader.js"
+/** @since 0.1.0 */
 export * as BraintrustVersion from "./BraintrustVersion.js"

@@ -53,6 +53,12 @@ Conformance.spanSink<InvalidInput, BraintrustClient>(
   (traceId) => BraintrustSpanSink.readTrace(traceId)
 )
 Conformance.feedback("braintrust", backend("conformance-feedback"), () => Ids.spanId())
+Conformance.traceReader("braintrust", backend("conformance-traces"), {
+  // Braintrust accepts rows only for an experiment that exists.
+  experimentId: Effect.flatMap(Experiments, (experiments) => experiments.create({ name: "conformance-traces" })).pipe(
+    Effect.map((experiment) => experiment.id)
+  )
+})
 
 // -----------------------------------------------------------------------------
 // Every endpoint

@@ -24,6 +24,7 @@ import { PromptRegistry } from "./PromptRegistry.js"
 import { Prompts } from "./Prompts.js"
 import type { SpanRecord } from "./SpanRecord.js"
 import { SpanSink } from "./SpanSink.js"
+import { type Page, type ReadOptions, TraceReader } from "./TraceReader.js"
 
 /** A per-run suffix so suites against a shared backend never collide. */
 const unique = (name: string): string => `${name}-${Ids.spanId().slice(0, 8)}`
@@ -291,6 +292,202 @@ export const feedback = <E>(name: string, backend: Layer.Layer<Feedback, E>, tar
             "InvalidInput"
           )
           assert.strictEqual(yield* failureTag(feedback.log([{ targetId: " " }])), "InvalidInput")
+        }))
+    })
+  })
+}
+
+/** Reads page after page from `options.after` until an empty page; the pages and the cursor to resume from. */
+const readToEnd = (
+  reader: TraceReader.Service,
+  options: ReadOptions
+): Effect.Effect<{ readonly pages: ReadonlyArray<Page>; readonly cursor: string | undefined }, PromptOpsError> =>
+  Effect.gen(function*() {
+    const pages: Array<Page> = []
+    let after = options.after
+    // A bound, so a cursor that never advances fails the test instead of hanging it.
+    for (let i = 0; i < 1000; i++) {
+      const page = yield* reader.read({ ...options, after })
+      // An empty page hands back a cursor equivalent to the one it was given.
+      if (page.spans.length === 0) return { pages, cursor: page.cursor ?? after }
+      assert.notStrictEqual(page.cursor, undefined, "a page with spans has a cursor")
+      assert.notStrictEqual(page.cursor, after, "the cursor advances")
+      pages.push(page)
+      after = page.cursor
+    }
+    return assert.fail("read did not reach the end in 1,000 pages")
+  })
+
+const spansOf = (pages: ReadonlyArray<Page>): ReadonlyArray<SpanRecord> => pages.flatMap((page) => page.spans)
+
+/** The ids of `spans` that are among `ids`, in read order. */
+const only = (spans: ReadonlyArray<SpanRecord>, ids: ReadonlyArray<string>): ReadonlyArray<string> =>
+  spans.map((span) => span.spanId).filter((id) => ids.includes(id))
+
+/**
+ * `TraceReader` (with the `SpanSink` that feeds it): exported spans read back
+ * oldest first, by cursor, filtered by trace and by experiment.
+ *
+ * Every test starts from the cursor at the end of what the backend already
+ * holds and checks only its own spans, so the suite tolerates other writers.
+ * `experimentId` gives the id of an experiment that exists (backends that
+ * check); by default a fresh UUID.
+ *
+ * @since 0.1.0
+ */
+export const traceReader = <E, R = never>(
+  name: string,
+  backend: Layer.Layer<SpanSink | TraceReader | R, E>,
+  options: { readonly experimentId?: Effect.Effect<string, PromptOpsError, R> | undefined } = {}
+): void => {
+  const experimentId: Effect.Effect<string, PromptOpsError, R> = options.experimentId ?? Effect.sync(() => Ids.uuid())
+
+  /** One trace: a root and a child, `at` ms apart from `now`. */
+  const trace = (destination: SpanRecord["destination"], at: number): ReadonlyArray<SpanRecord> => {
+    const traceId = Ids.traceId()
+    const rootId = Ids.spanId()
+    const start = Date.now() + at
+    return [
+      {
+        traceId,
+        spanId: rootId,
+        name: "handle",
+        kind: "task",
+        startTime: start,
+        endTime: start + 20,
+        input: { question: "q" },
+        output: "a",
+        metadata: { user: "u1" },
+        metrics: {},
+        destination
+      },
+      {
+        traceId,
+        spanId: Ids.spanId(),
+        parentSpanId: rootId,
+        name: "search",
+        kind: "retrieval",
+        startTime: start + 1,
+        endTime: start + 9.5,
+        output: ["doc"],
+        metadata: { index: "kb" },
+        metrics: { promptTokens: 3, completionTokens: 4, totalTokens: 7 },
+        destination
+      }
+    ]
+  }
+  const logs: SpanRecord["destination"] = { _tag: "ProjectLogs" }
+  const ids = (spans: ReadonlyArray<SpanRecord>): ReadonlyArray<string> => spans.map((span) => span.spanId)
+  const sorted = (values: ReadonlyArray<string>): ReadonlyArray<string> => [...values].sort()
+
+  describe(`${name}: TraceReader conformance`, () => {
+    layer(backend, { timeout: 30_000 })((it) => {
+      it.effect("reads exported spans back oldest first, each once, as they were exported", () =>
+        Effect.gen(function*() {
+          const sink = yield* SpanSink
+          const reader = yield* TraceReader
+          const start = (yield* readToEnd(reader, { limit: 1000 })).cursor
+          const first = trace(logs, 0)
+          const second = trace(logs, 100)
+          yield* sink.export(first)
+          yield* sink.export(first) // a retried batch
+          yield* sink.export(second)
+          const read = spansOf((yield* readToEnd(reader, { after: start })).pages)
+          const order = only(read, [...ids(first), ...ids(second)])
+          assert.strictEqual(order.length, 4, "every span once")
+          assert.deepStrictEqual(sorted(order.slice(0, 2)), sorted(ids(first)), "the first batch first")
+          assert.deepStrictEqual(sorted(order.slice(2)), sorted(ids(second)))
+
+          const child = read.find((span) => span.spanId === first[1]!.spanId)!
+          const expected = first[1]!
+          assert.strictEqual(child.traceId, expected.traceId)
+          assert.strictEqual(child.parentSpanId, expected.parentSpanId)
+          assert.strictEqual(child.name, "search")
+          assert.strictEqual(child.kind, "retrieval")
+          assert.closeTo(child.startTime, expected.startTime, 0.01)
+          assert.closeTo(child.endTime, expected.endTime, 0.01)
+          assert.deepStrictEqual(child.output, ["doc"])
+          assert.deepStrictEqual(child.metadata, { index: "kb" })
+          assert.deepStrictEqual(child.metrics, { promptTokens: 3, completionTokens: 4, totalTokens: 7 })
+          assert.deepStrictEqual(child.destination, logs)
+          const root = read.find((span) => span.spanId === first[0]!.spanId)!
+          assert.isUndefined(root.parentSpanId)
+          assert.deepStrictEqual(root.input, { question: "q" })
+
+          // Exported again later: still once (where it now sits may differ by backend).
+          yield* sink.export(first)
+          const again = only(spansOf((yield* readToEnd(reader, { after: start })).pages), [...ids(first), ...ids(second)])
+          assert.deepStrictEqual(sorted(again), sorted([...ids(first), ...ids(second)]))
+        }))
+
+      it.effect("pages with limit and cursor without loss or duplication, then tails new spans", () =>
+        Effect.gen(function*() {
+          const sink = yield* SpanSink
+          const reader = yield* TraceReader
+          const start = (yield* readToEnd(reader, { limit: 1000 })).cursor
+          const batches = [trace(logs, 0), trace(logs, 100), trace(logs, 200)]
+          for (const batch of batches) yield* sink.export(batch)
+          const mine = batches.flatMap(ids)
+          const whole = only(spansOf((yield* readToEnd(reader, { after: start })).pages), mine)
+          assert.strictEqual(whole.length, 6)
+          for (const limit of [1, 2, 5]) {
+            const { cursor, pages } = yield* readToEnd(reader, { after: start, limit })
+            for (const page of pages) assert.isAtMost(page.spans.length, limit)
+            assert.deepStrictEqual(only(spansOf(pages), mine), whole, `limit ${limit}: same spans, same order`)
+            // The cursor after the last page resumes with what is exported next, and only that.
+            const tail = trace(logs, 300 + limit)
+            yield* sink.export(tail)
+            const next = yield* readToEnd(reader, { after: cursor, limit })
+            assert.deepStrictEqual(
+              sorted(only(spansOf(next.pages), [...mine, ...ids(tail)])),
+              sorted(ids(tail)),
+              `limit ${limit}: the tail holds the new spans only`
+            )
+          }
+        }))
+
+      it.effect("filters by traceId and by experimentId", () =>
+        Effect.gen(function*() {
+          const sink = yield* SpanSink
+          const reader = yield* TraceReader
+          const experiment = yield* experimentId
+          const start = (yield* readToEnd(reader, { limit: 1000 })).cursor
+          const inLogs = trace(logs, 0)
+          const other = trace(logs, 50)
+          const inExperiment = trace({ _tag: "Experiment", experimentId: experiment }, 100)
+          yield* sink.export([...inLogs, ...other])
+          yield* sink.export(inExperiment)
+          const traceId = inLogs[0]!.traceId
+          const byTrace = spansOf((yield* readToEnd(reader, { after: start, traceId, limit: 1 })).pages)
+          assert.deepStrictEqual(sorted(ids(byTrace)), sorted(ids(inLogs)))
+          assert.isTrue(byTrace.every((span) => span.traceId === traceId))
+
+          const logged = spansOf((yield* readToEnd(reader, { after: start })).pages)
+          assert.deepStrictEqual(only(logged, ids(inExperiment)), [], "project logs hold no experiment span")
+          assert.strictEqual(only(logged, [...ids(inLogs), ...ids(other)]).length, 4)
+
+          const fromExperiment = spansOf((yield* readToEnd(reader, { experimentId: experiment })).pages)
+          assert.deepStrictEqual(sorted(only(fromExperiment, ids(inExperiment))), sorted(ids(inExperiment)))
+          assert.deepStrictEqual(only(fromExperiment, [...ids(inLogs), ...ids(other)]), [])
+          const experimentChild = fromExperiment.find((span) => span.spanId === inExperiment[1]!.spanId)!
+          assert.deepStrictEqual(experimentChild.destination, { _tag: "Experiment", experimentId: experiment })
+          assert.strictEqual(experimentChild.parentSpanId, inExperiment[0]!.spanId)
+
+          const experimentTrace = inExperiment[0]!.traceId
+          const both = spansOf((yield* readToEnd(reader, { experimentId: experiment, traceId: experimentTrace })).pages)
+          assert.deepStrictEqual(sorted(ids(both)), sorted(ids(inExperiment)))
+          const wrongPlace = spansOf((yield* readToEnd(reader, { after: start, traceId: experimentTrace })).pages)
+          assert.deepStrictEqual(wrongPlace, [], "an experiment's trace is not in the project logs")
+        }))
+
+      it.effect("a limit outside 1..10,000 or not an integer is InvalidInput", () =>
+        Effect.gen(function*() {
+          const reader = yield* TraceReader
+          for (const limit of [0, -1, 1.5, 10_001, Number.NaN]) {
+            assert.strictEqual(yield* failureTag(reader.read({ limit })), "InvalidInput", `limit ${limit}`)
+          }
+          const page = yield* reader.read({ limit: 10_000 })
+          assert.isAtMost(page.spans.length, 10_000)
         }))
     })
   })

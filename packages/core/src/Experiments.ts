@@ -118,3 +118,20 @@ export const make = (params: ConstructorParams): Experiments.Service => {
       )
   }
 }
+
+/**
+ * The newest experiment named `name`, if the backend has one: the "previous
+ * run" an eval compares against by default. `list` is newest first on every
+ * backend, so this reads only as far as the first match.
+ *
+ * @since 0.1.0
+ */
+export const latestNamed = (
+  name: string,
+  options: { readonly excluding?: string | undefined } = {}
+): Effect.Effect<Option.Option<Experiment>, PromptOpsError, Experiments> =>
+  Effect.flatMap(Experiments, (experiments) =>
+    experiments.list().pipe(
+      Stream.filter((experiment) => experiment.name === name && experiment.id !== options.excluding),
+      Stream.runHead
+    ))

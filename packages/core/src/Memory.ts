@@ -16,7 +16,7 @@ import * as Experiments from "./Experiments.js"
 import * as Feedback from "./Feedback.js"
 import * as Ids from "./Ids.js"
 import type { Prompt, PromptDraft, PromptSummary } from "./Prompt.js"
-import { NotFound, type PromptOpsError } from "./PromptOpsError.js"
+import { invalidInput, NotFound, type PromptOpsError } from "./PromptOpsError.js"
 import * as PromptRegistry from "./PromptRegistry.js"
 import * as Prompts from "./Prompts.js"
 import type { SpanRecord } from "./SpanRecord.js"
@@ -261,9 +261,17 @@ export const makeServices = (state: State, options: Options = {}): {
     traceReader: TraceReader.make({
       provider: PROVIDER,
       // The cursor is a position in export order; a re-export keeps its place.
-      read: (options) =>
-        Effect.sync(() => {
-          const start = options.after === undefined ? 0 : Number(options.after)
+      read: (options) => {
+        const start = options.after === undefined ? 0 : Number(options.after)
+        if (!Number.isSafeInteger(start) || start < 0) {
+          return Effect.fail(invalidInput({
+            provider: PROVIDER,
+            operation: "TraceReader.read",
+            path: "after",
+            description: `is not a cursor this backend returned: ${JSON.stringify(options.after)}`
+          }))
+        }
+        return Effect.sync(() => {
           const all = [...state.spans.values()]
           const spans: Array<SpanRecord> = []
           let position = start
@@ -276,6 +284,7 @@ export const makeServices = (state: State, options: Options = {}): {
           }
           return { spans, cursor: String(position) }
         })
+      }
     })
   }
 }

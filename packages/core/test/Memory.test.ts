@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import * as Conformance from "../src/Conformance.js"
+import * as Experiments from "../src/Experiments.js"
 import * as Memory from "../src/Memory.js"
 import * as Prompts from "../src/Prompts.js"
 import * as Testing from "../src/Testing.js"
@@ -13,6 +14,7 @@ Conformance.experiments("memory", layer)
 Conformance.spanSink("memory", layer, (traceId) =>
   Effect.map(Memory.MemoryState, (state) => [...state.spans.values()].filter((record) => record.traceId === traceId)))
 Conformance.feedback("memory", layer, () => "span-1")
+Conformance.traceReader("memory", layer)
 
 describe("Memory", () => {
   it.effect("seeds prompts and datasets; deterministic experiment ids", () =>
@@ -31,5 +33,26 @@ describe("Memory", () => {
       assert.strictEqual(first.id, "exp-1")
       const error = yield* Effect.flip(experiments.create({ name: "two", baseline: "exp-9" }))
       assert.strictEqual(error._tag, "NotFound")
+    }))
+
+  it.effect("latestNamed finds the previous run of an experiment, newest first", () =>
+    Effect.gen(function*() {
+      const { experiments } = Memory.makeServices(Memory.makeState(), { deterministicIds: true })
+      const provide = Effect.provideService(Experiments.Experiments, experiments)
+      assert.isTrue(Option.isNone(yield* Experiments.latestNamed("nightly").pipe(provide)))
+      const first = yield* experiments.create({ name: "nightly" })
+      yield* experiments.create({ name: "other" })
+      const second = yield* experiments.create({ name: "nightly" })
+      assert.strictEqual(Option.getOrThrow(yield* Experiments.latestNamed("nightly").pipe(provide)).id, second.id)
+      const before = yield* Experiments.latestNamed("nightly", { excluding: second.id }).pipe(provide)
+      assert.strictEqual(Option.getOrThrow(before).id, first.id)
+    }))
+
+  it.effect("a cursor the memory reader never returned is InvalidInput", () =>
+    Effect.gen(function*() {
+      const { traceReader } = Memory.makeServices(Memory.makeState())
+      const error = yield* Effect.flip(traceReader.read({ after: "not-a-cursor" }))
+      assert.strictEqual(error._tag, "InvalidInput")
+      assert.include(error.message, "after")
     }))
 })
