@@ -1,9 +1,11 @@
 /**
- * The demo's pieces: scorers, the eval of one prompt tag, the whole program and
- * the layer it runs on. `main.ts` runs it; the tests check it.
+ * The demo's pieces: scorers, the eval of one prompt tag, and the whole
+ * program. It needs only the neutral services, so `PromptOps.layer` runs it on
+ * whichever backend `PROMPTOPS_PROVIDER` names. `main.ts` runs it; the tests
+ * check it on every backend.
  */
-import { Eval, Feedback, Memory, Summary, Tracing } from "@promptops/core"
-import { Console, Effect, Layer } from "effect"
+import { Console, Effect, Option } from "effect"
+import { Eval, Experiments, Prompts, PromptOps, Summary, Tracing } from "promptops"
 import { answerPromptV1, answerPromptV2, dataset } from "./Knowledge.js"
 import * as SupportBot from "./SupportBot.js"
 
@@ -23,6 +25,9 @@ export const concise = Eval.scorer<{ readonly question: string }, string, string
   ({ output }) => Math.min(1, 60 / Math.max(output.length, 1))
 )
 
+export const productionRun = "support-answer production"
+export const candidateRun = "support-answer candidate"
+
 export const evaluate = (name: string, tag: string, baseline?: string) =>
   Eval.run({
     name,
@@ -34,30 +39,50 @@ export const evaluate = (name: string, tag: string, baseline?: string) =>
     baseline
   })
 
+/**
+ * Makes sure both prompt versions exist: pushed to the registry where the
+ * backend has one (only when missing, so re-runs create nothing), otherwise
+ * (Basalt) they must have been created in the vendor's app.
+ */
+export const ensurePrompts = Effect.forEach([answerPromptV1, answerPromptV2], (draft) =>
+  Prompts.get(draft.slug, { tag: draft.tag }).pipe(
+    Effect.asVoid,
+    Effect.catchTag("NotFound", () => Effect.flatMap(PromptOps.registry, (registry) => registry.push(draft)))
+  ), { discard: true })
+
 export const program = Effect.gen(function*() {
+  const backend = yield* PromptOps.Backend
+  yield* Console.log(`Backend: ${backend.provider} (${backend.location})`)
+  yield* ensurePrompts
+
   const reply = yield* SupportBot.answer("How do I reset my password?")
   yield* Console.log(`Bot: ${reply.text}`)
-  yield* Feedback.log([{ targetId: reply.spanId, scores: { helpful: 1 }, comment: "Worked first time", source: "app" }])
+  yield* PromptOps.feedback.pipe(
+    Effect.flatMap((feedback) =>
+      feedback.log([{ targetId: reply.spanId, scores: { helpful: 1 }, comment: "Worked first time", source: "app" }])
+    ),
+    Effect.zipRight(Console.log("Feedback: a thumbs-up recorded on that answer.")),
+    Effect.catchTag("Unsupported", (error) => Console.log(`Feedback: skipped (${error.description}).`))
+  )
 
-  const first = yield* evaluate("support-answer production", "production")
-  yield* Console.log(`\n${Summary.toTable(first.summary)}`)
-  const second = yield* evaluate("support-answer candidate", "candidate", first.experiment.id)
-  yield* Console.log(`\n${Summary.toTable(second.summary)}`)
+  // The production prompt against its previous run, if there is one.
+  const previous = yield* Experiments.latestNamed(productionRun)
+  const production = yield* evaluate(productionRun, "production", Option.getOrUndefined(previous)?.id)
+  yield* Console.log(`\n${Summary.toTable(production.summary)}`)
+  if (Option.isNone(previous)) yield* Console.log("(First run: run again to see the diff against this one.)")
+  // The candidate against production.
+  const candidate = yield* evaluate(candidateRun, "candidate", production.experiment.id)
+  yield* Console.log(`\n${Summary.toTable(candidate.summary)}`)
+  if (Summary.hasRegressions(candidate.summary)) {
+    yield* Console.log("The candidate regresses on at least one score: review before promoting it.")
+  }
 
   yield* Tracing.flush
   const stats = yield* Tracing.stats
-  const state = yield* Memory.MemoryState
-  const spans = [...state.spans.values()]
-  const inExperiments = spans.filter((span) => span.destination._tag === "Experiment").length
+  const dropped = Object.values(stats.dropped).reduce((total, count) => total + count, 0)
   yield* Console.log(
-    `\nTraces: ${stats.exported} spans exported to the memory backend ` +
-      `(${inExperiments} in experiments, ${spans.length - inExperiments} in project logs, ${stats.dropped.queueFull} dropped); ` +
-      `${state.feedback.size} feedback item(s).`
+    `\nTraces: ${stats.exported} spans exported to ${backend.location} (${dropped} dropped).` +
+      (Option.isSome(backend.traceReader) ? " Read them back with `npx promptops traces tail`." : "")
   )
-  if (Summary.hasRegressions(second.summary)) {
-    yield* Console.log("The candidate regresses on at least one score: review before promoting it.")
-  }
+  return { production, candidate }
 })
-
-/** The memory backend with both prompt versions, and the promptops tracer. */
-export const App = Layer.provideMerge(Tracing.layer(), Memory.layer({ prompts: [answerPromptV1, answerPromptV2] }))

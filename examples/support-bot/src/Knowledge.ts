@@ -2,7 +2,7 @@
  * The bot's prompts and its eval dataset. In a real app the prompts live in a
  * backend (Braintrust, Basalt, the local store) and are edited there.
  */
-import type { Eval, Prompt } from "@promptops/core"
+import type { Eval, Prompt } from "promptops"
 
 export const answerPromptV1: Prompt.PromptDraft = {
   slug: "support-answer",

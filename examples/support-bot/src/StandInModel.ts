@@ -4,7 +4,7 @@
  * results every time. It is traced like a real model call (an `llm` span with
  * input, output and token usage).
  */
-import { type Prompt, Trace } from "@promptops/core"
+import { type Prompt, Trace } from "promptops"
 
 import { Effect } from "effect"
 

@@ -3,7 +3,7 @@
  * on the neutral `Prompts` service, so the backend is chosen by the layer the
  * program is given.
  */
-import { Prompt, Prompts, Trace } from "@promptops/core"
+import { Prompt, Prompts, Trace } from "promptops"
 import { Effect } from "effect"
 import * as StandInModel from "./StandInModel.js"
 

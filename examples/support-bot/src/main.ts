@@ -1,16 +1,21 @@
 /**
- * The main job: a support bot on the memory backend.
+ * The main job: a support bot on the backend `PROMPTOPS_PROVIDER` names
+ * (default: the embedded local store in ./.promptops, no key needed).
  *
  * 1. answers a question with the managed prompt (traced: task → llm spans),
  * 2. records a user's thumbs-up on that answer as feedback,
- * 3. runs an eval of the production prompt, then of a candidate prompt against
- *    it as the baseline, and prints both summaries,
+ * 3. evaluates the production prompt against its previous run, then a
+ *    candidate prompt against production, and prints both summaries,
  * 4. says where the traces went.
  */
-import { Effect } from "effect"
-import { App, program } from "./Demo.js"
+import { Cause, Effect, Exit, Option } from "effect"
+import { PromptOps } from "promptops"
+import { program } from "./Demo.js"
 
-Effect.runPromise(program.pipe(Effect.provide(App))).catch((error) => {
-  console.error(String(error))
-  process.exitCode = 1
+Effect.runPromiseExit(program.pipe(Effect.provide(PromptOps.layer))).then((exit) => {
+  if (Exit.isSuccess(exit)) return
+  const failure = Cause.failureOption(exit.cause)
+  console.error(Option.isSome(failure) ? failure.value.message : Cause.pretty(exit.cause))
+  // 2 for a configuration to fix, 1 for anything that went wrong while running.
+  process.exitCode = Option.isSome(failure) && failure.value._tag === "ConfigurationError" ? 2 : 1
 })

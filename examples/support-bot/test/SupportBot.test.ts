@@ -1,27 +1,32 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Feedback, Memory, Tracing } from "@promptops/core"
 import { Effect } from "effect"
-import { App, evaluate } from "../src/Demo.js"
+import { PromptOps, Prompts, Tracing } from "promptops"
+import { ensurePrompts, evaluate } from "../src/Demo.js"
 import * as SupportBot from "../src/SupportBot.js"
+
+const App = PromptOps.layerResolved({ provider: "memory" })
 
 describe("support-bot", () => {
   it.effect("answers with the production prompt, traced as task → llm, and takes feedback", () =>
     Effect.gen(function*() {
+      yield* ensurePrompts
       const reply = yield* SupportBot.answer("How do I reset my password?")
       assert.strictEqual(reply.text, "Use the reset link on the sign-in page.")
-      yield* Feedback.log([{ targetId: reply.spanId, scores: { helpful: 1 } }])
+      const feedback = yield* PromptOps.feedback
+      yield* feedback.log([{ targetId: reply.spanId, scores: { helpful: 1 } }])
       yield* Tracing.flush
-      const state = yield* Memory.MemoryState
-      const task = state.spans.get(reply.spanId)!
+      const reader = yield* PromptOps.traceReader
+      const { spans } = yield* reader.read({ limit: 1000 })
+      const task = spans.find((span) => span.spanId === reply.spanId)!
       assert.strictEqual(task.kind, "task")
-      const llm = [...state.spans.values()].find((span) => span.parentSpanId === reply.spanId && span.kind === "llm")!
+      const llm = spans.find((span) => span.parentSpanId === reply.spanId && span.kind === "llm")!
       assert.strictEqual(llm.name, "stand-in completion")
       assert.strictEqual(llm.metrics["completionTokens"], 8)
-      assert.strictEqual([...state.feedback.values()][0]!.targetId, reply.spanId)
     }).pipe(Effect.provide(App)))
 
   it.effect("the candidate prompt cites articles (improves) but is less concise (regresses) vs production", () =>
     Effect.gen(function*() {
+      yield* ensurePrompts
       const production = yield* evaluate("production", "production")
       const candidate = yield* evaluate("candidate", "candidate", production.experiment.id)
       assert.strictEqual(production.summary.scores["mentions_expected"]!.mean, 7 / 8)
@@ -30,5 +35,14 @@ describe("support-bot", () => {
       assert.closeTo(cites.diff!, 7 / 8, 1e-9)
       assert.strictEqual(candidate.summary.scores["concise"]!.regressions, 7)
       assert.strictEqual(candidate.summary.comparison?.id, production.experiment.id)
+    }).pipe(Effect.provide(App)))
+
+  it.effect("pushes the prompts only when missing, so a re-run creates no version", () =>
+    Effect.gen(function*() {
+      yield* ensurePrompts
+      yield* ensurePrompts
+      // A second push would have made versions 3 and 4 and moved the tags there.
+      assert.strictEqual((yield* Prompts.get("support-answer", { tag: "production" })).version, "1")
+      assert.strictEqual((yield* Prompts.get("support-answer", { tag: "candidate" })).version, "2")
     }).pipe(Effect.provide(App)))
 })

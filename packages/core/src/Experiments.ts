@@ -120,9 +120,21 @@ export const make = (params: ConstructorParams): Experiments.Service => {
 }
 
 /**
- * The newest experiment named `name`, if the backend has one: the "previous
- * run" an eval compares against by default. `list` is newest first on every
- * backend, so this reads only as far as the first match.
+ * Whether `experimentName` is a run of `name`: the name itself, or the name
+ * with the numeric suffix a backend adds to keep names unique (Braintrust
+ * stores a second "nightly" as "nightly-1").
+ *
+ * @since 0.1.0
+ */
+export const isRunOf = (name: string, experimentName: string): boolean =>
+  experimentName === name ||
+  (experimentName.startsWith(`${name}-`) && /^\d+$/.test(experimentName.slice(name.length + 1)))
+
+/**
+ * The newest run of the experiment named `name` (see `isRunOf`), if the
+ * backend has one: the "previous run" an eval compares against by default.
+ * `list` is newest first on every backend, so this reads only as far as the
+ * first match.
  *
  * @since 0.1.0
  */
@@ -132,6 +144,6 @@ export const latestNamed = (
 ): Effect.Effect<Option.Option<Experiment>, PromptOpsError, Experiments> =>
   Effect.flatMap(Experiments, (experiments) =>
     experiments.list().pipe(
-      Stream.filter((experiment) => experiment.name === name && experiment.id !== options.excluding),
+      Stream.filter((experiment) => isRunOf(name, experiment.name) && experiment.id !== options.excluding),
       Stream.runHead
     ))
