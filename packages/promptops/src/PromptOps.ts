@@ -18,8 +18,6 @@
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
-import * as Basalt from "@promptops/basalt/Basalt"
-import * as Braintrust from "@promptops/braintrust/Braintrust"
 import type { Datasets } from "@promptops/core/Datasets"
 import type { Experiments } from "@promptops/core/Experiments"
 import { Feedback } from "@promptops/core/Feedback"
@@ -33,7 +31,6 @@ import type { RetryOptions } from "@promptops/core/RetryPolicy"
 import type { SpanSink } from "@promptops/core/SpanSink"
 import { TraceReader } from "@promptops/core/TraceReader"
 import * as Tracing from "@promptops/core/Tracing"
-import * as Local from "@promptops/local/Local"
 import { Config, type ConfigError, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import * as NodePath from "node:path"
 
@@ -330,6 +327,14 @@ export const resolve = (settings: Settings = {}): Effect.Effect<Resolved, Config
     }
   })
 
+/**
+ * Loads a backend's package when it is chosen, not before: an app on the
+ * local store never loads the vendor clients, and a vendor app never loads
+ * SQLite.
+ */
+const lazily = <ROut, E>(load: () => Promise<Layer.Layer<ROut, E>>): Layer.Layer<ROut, E> =>
+  Layer.unwrapEffect(Effect.promise(load))
+
 /** The chosen backend's services, before tracing and the capability record. */
 const backendLayer = (
   resolved: Resolved,
@@ -341,22 +346,30 @@ const backendLayer = (
       : Layer.provideMerge(PromptCache.layer(options.promptCache), layer)
   switch (resolved.provider) {
     case "braintrust":
-      return cached(Braintrust.layer({
-        apiKey: resolved.apiKey,
-        apiUrl: resolved.apiUrl,
-        orgName: resolved.orgName,
-        project: resolved.project,
-        retry: options.retry
-      })).pipe(Layer.provide(FetchHttpClient.layer))
+      return lazily(() =>
+        import("@promptops/braintrust/Braintrust").then((Braintrust) =>
+          cached(Braintrust.layer({
+            apiKey: resolved.apiKey,
+            apiUrl: resolved.apiUrl,
+            orgName: resolved.orgName,
+            project: resolved.project,
+            retry: options.retry
+          })).pipe(Layer.provide(FetchHttpClient.layer))
+        )
+      )
     case "basalt":
-      return cached(Basalt.layer({
-        apiKey: resolved.apiKey,
-        apiUrl: resolved.apiUrl,
-        featureSlug: resolved.feature,
-        retry: options.retry
-      })).pipe(Layer.provide(FetchHttpClient.layer))
+      return lazily(() =>
+        import("@promptops/basalt/Basalt").then((Basalt) =>
+          cached(Basalt.layer({
+            apiKey: resolved.apiKey,
+            apiUrl: resolved.apiUrl,
+            featureSlug: resolved.feature,
+            retry: options.retry
+          })).pipe(Layer.provide(FetchHttpClient.layer))
+        )
+      )
     case "local":
-      return Local.layer({ dir: resolved.dir })
+      return lazily(() => import("@promptops/local/Local").then((Local) => Local.layer({ dir: resolved.dir })))
     case "memory":
       return Memory.layer(options.memory)
   }

@@ -10,3 +10,5 @@
 export * from "@promptops/core"
 /** @since 0.1.0 */
 export * as PromptOps from "./PromptOps.js"
+/** @since 0.1.0 */
+export * as Evaluator from "./Evaluator.js"

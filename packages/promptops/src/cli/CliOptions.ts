@@ -1,0 +1,74 @@
+/**
+ * Options shared by several commands, and running a command's program with
+ * the backend they name.
+ *
+ * @since 0.1.0
+ */
+import * as Options from "@effect/cli/Options"
+import type { PromptOpsError } from "@promptops/core/PromptOpsError"
+import { Console, type Context, Effect, Option } from "effect"
+import * as PromptOps from "../PromptOps.js"
+import { CliBackends } from "./CliBackends.js"
+import { type CliFailure, usage } from "./CliError.js"
+
+/**
+ * `--provider`: overrides `PROMPTOPS_PROVIDER`.
+ *
+ * @since 0.1.0
+ */
+export const provider: Options.Options<Option.Option<PromptOps.Provider>> = Options.choice(
+  "provider",
+  PromptOps.providers
+).pipe(
+  Options.withDescription("The backend to use (overrides PROMPTOPS_PROVIDER, default local)."),
+  Options.optional
+)
+
+/**
+ * Runs `program` with the services of the backend named by `provider` (or by
+ * the configuration).
+ *
+ * Only `eval` traces (its spans are the experiment's traces). The other
+ * commands run with the tracer off: reading the backend must not write
+ * spans of its own to the project logs (`traces tail --follow` would read
+ * its own polls back).
+ *
+ * @since 0.1.0
+ */
+export const withBackend = <A, E, R>(
+  provider: Option.Option<PromptOps.Provider>,
+  program: Effect.Effect<A, E, R>,
+  options: { readonly traced?: boolean } = {}
+): Effect.Effect<
+  A,
+  E | PromptOps.ConfigurationError | PromptOpsError,
+  Exclude<R, PromptOps.Services> | CliBackends
+> =>
+  Effect.flatMap(CliBackends, (backends) => {
+    const provided = Effect.provide(program, backends.layer(provider))
+    return options.traced === true ? provided : Effect.withTracerEnabled(provided, false)
+  })
+
+/**
+ * A positive whole number given as an option, checked with the option's name
+ * in the message.
+ *
+ * @since 0.1.0
+ */
+export const positive = (name: string, value: Option.Option<number>): Effect.Effect<number | undefined, CliFailure> =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (n) =>
+      Number.isSafeInteger(n) && n >= 1
+        ? Effect.succeed(n)
+        : Effect.fail(usage(`--${name} must be a whole number ≥ 1, got ${n}`))
+  })
+
+/**
+ * Prints which backend a command works on, to standard error (standard
+ * output stays for the command's own output).
+ *
+ * @since 0.1.0
+ */
+export const announce = (backend: Context.Tag.Service<PromptOps.Backend>): Effect.Effect<void> =>
+  Console.error(`${backend.provider}: ${backend.location}`)

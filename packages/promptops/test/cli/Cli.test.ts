@@ -1,0 +1,530 @@
+/**
+ * The CLI run in-process, argument list in, exit code and output out,
+ * against memory backends that live across commands.
+ */
+import { afterAll, assert, describe, it } from "@effect/vitest"
+import * as Testing from "@promptops/core/Testing"
+import * as PromptFile from "@promptops/local/PromptFile"
+import { Effect, Fiber, TestClock } from "effect"
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import * as Harness from "./harness.js"
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url))
+const greeting = fixture("greeting.eval.ts")
+
+const tempDirs: Array<string> = []
+const tempDir = () => {
+  const dir = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "promptops-cli-"))
+  tempDirs.push(dir)
+  return dir
+}
+afterAll(() => {
+  for (const dir of tempDirs) NodeFs.rmSync(dir, { recursive: true, force: true })
+})
+
+/** Runs `f` with an environment variable set, restoring it after. */
+const withEnv = <A, E, R>(name: string, value: string, effect: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => {
+      const previous = process.env[name]
+      process.env[name] = value
+      return previous
+    }),
+    () => effect,
+    (previous) =>
+      Effect.sync(() => {
+        if (previous === undefined) delete process.env[name]
+        else process.env[name] = previous
+      })
+  )
+
+const jsonLines = (text: string): Array<Record<string, any>> =>
+  text.split("\n").filter((line) => line.length > 0).map((line) => JSON.parse(line))
+
+describe("promptops CLI", () => {
+  describe("usage", () => {
+    it.effect("--help of the root and of every command exits 0 and documents the options", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const root = yield* Harness.run(backends, ["--help"])
+        assert.strictEqual(root.code, 0)
+        for (const name of ["eval", "prompts", "migrate", "experiments", "traces"]) assert.include(root.stdout, name)
+        const expectations: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<string>]> = [
+          [["eval"], ["--fail-on-regression", "--baseline", "--jsonl", "--trials", "--concurrency", "--provider"]],
+          [["prompts", "pull"], ["--dir", "--provider"]],
+          [["prompts", "push"], ["--dir"]],
+          [["prompts", "diff"], ["--dir"]],
+          [["migrate"], ["--from", "--to", "--what", "--apply", "--id-map"]],
+          [["experiments", "list"], ["--limit", "--name"]],
+          [["experiments", "show"], ["--results", "--baseline"]],
+          [["traces", "tail"], ["--follow", "--limit", "--trace", "--experiment", "--max-polls"]]
+        ]
+        for (const [command, options] of expectations) {
+          const help = yield* Harness.run(backends, [...command, "--help"])
+          assert.strictEqual(help.code, 0, command.join(" "))
+          for (const option of options) assert.include(help.stdout, option, `${command.join(" ")} --help`)
+        }
+      }))
+
+    it.effect("usage errors exit 2: no command, an unknown option, a missing argument, a bad number", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const none = yield* Harness.run(backends, [])
+        assert.strictEqual(none.code, 2)
+        assert.include(none.stderr, "choose a command")
+        const option = yield* Harness.run(backends, ["eval", "--no-such-option", greeting])
+        assert.strictEqual(option.code, 2)
+        assert.include(option.stderr, "unknown option --no-such-option")
+        assert.strictEqual((yield* Harness.run(backends, ["eval"])).code, 2)
+        const trials = yield* Harness.run(backends, ["eval", "--trials", "0", greeting])
+        assert.strictEqual(trials.code, 2)
+        assert.include(trials.stderr, "--trials must be a whole number ≥ 1")
+        const provider = yield* Harness.run(backends, ["eval", "--provider", "nowhere", greeting])
+        assert.strictEqual(provider.code, 2)
+      }))
+  })
+
+  describe("eval", () => {
+    it.effect("runs, stores an experiment, then compares the next run with the previous one; --fail-on-regression exits 1", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const first = yield* Harness.run(backends, ["eval", greeting])
+        assert.strictEqual(first.code, 0, first.stderr)
+        assert.include(first.stdout, "greeting: 3 results, 0 errors")
+        assert.include(first.stdout, "baseline: none (no previous run of \"greeting\" on memory)")
+        assert.include(first.stdout, "experiment: exp-1")
+        assert.include(first.stderr, "memory: memory:memory")
+
+        // Same output: compared with exp-1, nothing regressed, the gate passes.
+        const second = yield* Harness.run(backends, ["eval", "--fail-on-regression", greeting])
+        assert.strictEqual(second.code, 0, second.stderr)
+        assert.include(second.stdout, "(vs greeting)")
+        assert.include(second.stdout, "baseline: greeting (exp-1, the previous run)")
+
+        // Bob is greeted wrongly: one case regressed against exp-2.
+        const broken = yield* withEnv("GREETING_VARIANT", "broken", Harness.run(backends, ["eval", greeting]))
+        assert.strictEqual(broken.code, 0, "without --fail-on-regression a regression is reported, not failed")
+        assert.include(broken.stdout, "baseline: greeting (exp-2, the previous run)")
+        assert.match(broken.stdout, /exact\s+66\.7%\s+-33\.3%\s+0\s+1/)
+        assert.include(broken.stdout, "regressed: exact")
+
+        const gated = yield* withEnv(
+          "GREETING_VARIANT",
+          "broken",
+          Harness.run(backends, ["eval", "--fail-on-regression", "--baseline", "exp-2", greeting])
+        )
+        assert.strictEqual(gated.code, 1)
+        assert.include(gated.stderr, "regressions against the baseline in: greeting")
+        assert.include(gated.stdout, "baseline: greeting (exp-2, from --baseline)")
+
+        const noBaseline = yield* withEnv(
+          "GREETING_VARIANT",
+          "broken",
+          Harness.run(backends, ["eval", "--fail-on-regression", "--baseline", "none", greeting])
+        )
+        assert.strictEqual(noBaseline.code, 0)
+        assert.include(noBaseline.stdout, "baseline: none (--baseline none)")
+
+        const unknown = yield* Harness.run(backends, ["eval", "--baseline", "exp-404", greeting])
+        assert.strictEqual(unknown.code, 2)
+        assert.include(unknown.stderr, "experiment \"exp-404\" not found on memory")
+
+        // Every run is an experiment of the backend, with its results.
+        const { state } = backends.get("memory")
+        assert.deepStrictEqual([...state.experiments.keys()], ["exp-1", "exp-2", "exp-3", "exp-4", "exp-5"])
+        assert.strictEqual(state.experiments.get("exp-3")!.results.size, 3)
+      }))
+
+    it.effect("the eval spans are exported (flushed) before the command returns", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const result = yield* Harness.run(backends, ["eval", greeting])
+        assert.strictEqual(result.code, 0)
+        const spans = [...backends.get("memory").state.spans.values()]
+        const roots = spans.filter((span) => span.kind === "eval")
+        assert.strictEqual(roots.length, 3)
+        assert.isTrue(roots.every((span) => span.destination._tag === "Experiment" && span.destination.experimentId === "exp-1"))
+        assert.strictEqual(spans.filter((span) => span.kind === "task").length, 3)
+      }))
+
+    it.effect("--jsonl prints one parseable object per event, and nothing else on stdout", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        yield* Harness.run(backends, ["eval", greeting])
+        const result = yield* withEnv("GREETING_VARIANT", "broken", Harness.run(backends, ["eval", "--jsonl", greeting]))
+        assert.strictEqual(result.code, 0)
+        const lines = jsonLines(result.stdout)
+        assert.deepStrictEqual(lines.map((line) => line.type), ["backend", "started", "result", "result", "result", "summary"])
+        assert.strictEqual(lines[0]!.provider, "memory")
+        assert.deepStrictEqual(lines[1]!.baseline, { id: "exp-1", name: "greeting" })
+        assert.strictEqual(lines[1]!.total, 3)
+        assert.deepStrictEqual(lines.filter((l) => l.type === "result").map((l) => l.result.caseId).sort(), ["ada", "bob", "cy"])
+        const summary = lines[5]!
+        assert.isTrue(summary.regressed)
+        assert.strictEqual(summary.summary.scores.exact.regressions, 1)
+        assert.strictEqual(result.terminal, "", "no progress drawing in --jsonl mode")
+      }))
+
+    it.effect("progress: plain lines on stderr when not a TTY, a bar redrawn in place on a TTY", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const plain = yield* Harness.run(backends, ["eval", greeting])
+        assert.include(plain.stderr, "greeting: experiment exp-1 started (3 runs)")
+        assert.include(plain.stderr, "greeting: finished, 3/3")
+        assert.strictEqual(plain.terminal, "")
+
+        const tty = yield* Harness.run(backends, ["eval", greeting], { isTTY: true })
+        assert.strictEqual(tty.code, 0)
+        assert.include(tty.terminal, "\r\u001b[2Kgreeting [")
+        assert.include(tty.terminal, "##############################] 3/3")
+        assert.isTrue(tty.terminal.endsWith("\n"), "the bar's line is ended before the table is printed")
+        assert.notInclude(tty.stderr, "started")
+      }))
+
+    it.effect("a dataset name as data, a task using Prompts, several evaluators per file, --trials", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const { services } = backends.get("memory")
+        yield* Effect.forEach(Testing.fixturePrompts, (draft) => services.registry.push(draft))
+        yield* services.datasets.insert("greetings", Testing.fixtureDataset)
+        const result = yield* Harness.run(backends, ["eval", "--trials", "3", "--concurrency", "2", fixture("dataset.eval.ts")])
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.include(result.stdout, "rendered-greeting: 9 results, 0 errors")
+        assert.match(result.stdout, /mentions-name\s+100\.0%/)
+        assert.include(result.stdout, "length: 6 results, 0 errors")
+        const experiments = [...backends.get("memory").state.experiments.values()].map((entry) => entry.experiment)
+        // The default export first, then named exports in name order (as a module namespace lists them).
+        assert.deepStrictEqual(experiments.map((e) => [e.name, e.dataset]), [["length", undefined], ["rendered-greeting", "greetings"]])
+      }))
+
+    it.effect("a missing dataset fails that eval (exit 1) and the others still run", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const result = yield* Harness.run(backends, ["eval", fixture("dataset.eval.ts"), greeting])
+        assert.strictEqual(result.code, 1)
+        assert.include(result.stderr, "eval \"rendered-greeting\" failed")
+        assert.include(result.stderr, "dataset \"greetings\" does not exist")
+        assert.include(result.stdout, "length: 4 results")
+        assert.include(result.stdout, "greeting: 3 results")
+      }))
+
+    it.effect("a directory stands for every *.eval.* file under it, other files are not loaded", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const result = yield* Harness.run(backends, ["eval", fixture("suite")])
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.include(result.stdout, "greeting: 3 results")
+        assert.include(result.stdout, "length: 4 results")
+        const empty = yield* Harness.run(backends, ["eval", tempDir()])
+        assert.strictEqual(empty.code, 2)
+        assert.include(empty.stderr, "no eval files (*.eval.ts, *.eval.js, …) under the directory")
+      }))
+
+    it.effect("files that cannot be used are usage errors naming the file (exit 2), before any backend starts", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const missing = yield* Harness.run(backends, ["eval", "nowhere/missing.eval.ts"])
+        assert.strictEqual(missing.code, 2)
+        assert.include(missing.stderr, "eval file not found: nowhere/missing.eval.ts")
+        const empty = yield* Harness.run(backends, ["eval", fixture("empty.eval.ts")])
+        assert.strictEqual(empty.code, 2)
+        assert.include(empty.stderr, "empty.eval.ts exports no evaluator")
+        const throws = yield* Harness.run(backends, ["eval", fixture("throws.eval.ts")])
+        assert.strictEqual(throws.code, 2)
+        assert.include(throws.stderr, "could not load")
+        assert.include(throws.stderr, "the fixture refuses to load")
+        assert.strictEqual(backends.get("memory").state.experiments.size, 0)
+      }))
+  })
+
+  describe("prompts", () => {
+    it.effect("push a directory, push again (nothing new), diff clean, edit, diff exits 1, pull round-trips", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const dir = tempDir()
+        const files = PromptFile.fromPrompts(
+          Testing.fixturePrompts.map((draft) => ({ ...draft, version: "1", source: { provider: "test" } }))
+        ).map((file) => ({ ...file, tags: {} }))
+        for (const file of files) NodeFs.writeFileSync(PromptFile.pathFor(dir, file.slug), PromptFile.format(file))
+
+        const pushed = yield* Harness.run(backends, ["prompts", "push", "--dir", dir])
+        assert.strictEqual(pushed.code, 0, pushed.stderr)
+        assert.include(pushed.stdout, "+ greeting  pushed as version 1")
+        assert.include(pushed.stdout, "pushed 2 of 2 prompts")
+        const { state } = backends.get("memory")
+        assert.strictEqual(state.prompts.get("greeting")!.length, 1)
+
+        const again = yield* Harness.run(backends, ["prompts", "push", "--dir", dir])
+        assert.include(again.stdout, "= greeting  unchanged (version 1)")
+        assert.include(again.stdout, "pushed 0 of 2 prompts")
+        assert.strictEqual(state.prompts.get("greeting")!.length, 1)
+
+        const clean = yield* Harness.run(backends, ["prompts", "diff", "--dir", dir])
+        assert.strictEqual(clean.code, 0)
+        assert.include(clean.stdout, "no differences")
+
+        // Edit the user message and the temperature, add a prompt only in the directory.
+        const edited = files[0]!
+        const latest = PromptFile.latest(edited)
+        NodeFs.writeFileSync(
+          PromptFile.pathFor(dir, edited.slug),
+          PromptFile.format({
+            ...edited,
+            versions: [{
+              ...latest,
+              messages: [latest.messages[0]!, { role: "user", content: "Greet {{user.name}} warmly." }],
+              model: { ...latest.model!, params: { ...latest.model!.params, temperature: 0.7 } }
+            }]
+          })
+        )
+        NodeFs.writeFileSync(
+          PromptFile.pathFor(dir, "brand-new"),
+          PromptFile.format({
+            slug: "brand-new",
+            tags: {},
+            versions: [{ version: "1", templateFormat: "none", messages: [{ role: "user", content: "hi" }] }]
+          })
+        )
+        const dirty = yield* Harness.run(backends, ["prompts", "diff", "--dir", dir])
+        assert.strictEqual(dirty.code, 1)
+        assert.include(dirty.stdout, "+ brand-new  only in")
+        assert.include(dirty.stdout, "~ greeting  memory version 1 →")
+        assert.include(dirty.stdout, "messages[1].content: Say hello to {{user.name}}. → Greet {{user.name}} warmly.")
+        assert.include(dirty.stdout, "model.params.temperature: 0.2 → 0.7")
+        assert.notInclude(dirty.stdout, "support-answer")
+        assert.include(dirty.stderr, "2 prompts differ")
+
+        const pushedEdit = yield* Harness.run(backends, ["prompts", "push", "--dir", dir])
+        assert.include(pushedEdit.stdout, "~ greeting  pushed as version 2")
+        assert.include(pushedEdit.stdout, "+ brand-new  pushed as version 1")
+        assert.strictEqual((yield* Harness.run(backends, ["prompts", "diff", "--dir", dir])).code, 0)
+
+        // A prompt only on the backend shows as removed; pull brings everything into a new directory.
+        yield* backends.get("memory").services.registry.push({
+          slug: "remote-only",
+          templateFormat: "mustache",
+          messages: [{ role: "user", content: "{{x}}" }]
+        })
+        const removed = yield* Harness.run(backends, ["prompts", "diff", "--dir", dir])
+        assert.strictEqual(removed.code, 1)
+        assert.include(removed.stdout, "- remote-only  only on memory (version 1)")
+
+        const pulledDir = NodePath.join(tempDir(), "pulled")
+        const pulled = yield* Harness.run(backends, ["prompts", "pull", "--dir", pulledDir])
+        assert.strictEqual(pulled.code, 0, pulled.stderr)
+        assert.include(pulled.stdout, "pulled 4 prompts")
+        assert.deepStrictEqual(
+          NodeFs.readdirSync(pulledDir).sort(),
+          ["brand-new.json", "greeting.json", "remote-only.json", "support-answer.json"]
+        )
+        assert.strictEqual((yield* Harness.run(backends, ["prompts", "diff", "--dir", pulledDir])).code, 0)
+        const repull = yield* Harness.run(backends, ["prompts", "pull", "--dir", pulledDir])
+        assert.include(repull.stdout, "(0 written)")
+      }))
+
+    it.effect("push to a backend without a registry is Unsupported (exit 2); push of an empty directory is a usage error", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const dir = tempDir()
+        const basalt = yield* Harness.run(backends, ["prompts", "push", "--provider", "basalt", "--dir", dir])
+        assert.strictEqual(basalt.code, 2)
+        assert.include(basalt.stderr, "the basalt backend cannot push or delete prompts")
+        const empty = yield* Harness.run(backends, ["prompts", "push", "--dir", dir])
+        assert.strictEqual(empty.code, 2)
+        assert.include(empty.stderr, "no prompt files (*.json) in")
+      }))
+
+    it.effect("a broken prompt file is reported with its path (exit 2, nothing pushed)", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const dir = tempDir()
+        NodeFs.writeFileSync(NodePath.join(dir, "bad.json"), "{ \"slug\": \"bad\", \"versions\": [ }")
+        const result = yield* Harness.run(backends, ["prompts", "push", "--dir", dir])
+        assert.strictEqual(result.code, 2)
+        assert.include(result.stderr, "bad.json")
+        assert.strictEqual(backends.get("memory").state.prompts.size, 0)
+      }))
+  })
+
+  describe("migrate", () => {
+    it.effect("dry run writes nothing, --apply copies and writes the id map, a second --apply creates nothing", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const source = backends.get("local").services
+        yield* Effect.forEach(Testing.fixturePrompts, (draft) => source.registry.push(draft))
+        yield* source.datasets.insert("greetings", Testing.fixtureDataset)
+        const target = backends.get("braintrust")
+        const idMap = NodePath.join(tempDir(), "ids.json")
+        const args = ["migrate", "--from", "local", "--to", "braintrust", "--id-map", idMap]
+
+        const dry = yield* Harness.run(backends, args)
+        assert.strictEqual(dry.code, 0, dry.stderr)
+        assert.include(dry.stdout, "dry run")
+        assert.include(dry.stdout, "+ greeting  to create from version 1")
+        assert.include(dry.stdout, "+ greetings  3 records to create")
+        assert.include(dry.stdout, "dry run: 2 prompts to create, 0 to update; 3 records to create, 0 to update")
+        assert.strictEqual(target.state.prompts.size, 0)
+        assert.strictEqual(target.state.datasets.size, 0)
+        assert.isFalse(NodeFs.existsSync(idMap))
+
+        const applied = yield* Harness.run(backends, [...args, "--apply"])
+        assert.strictEqual(applied.code, 0, applied.stderr)
+        assert.include(applied.stdout, "done: 2 prompts created, 0 updated; 3 records created, 0 updated")
+        assert.strictEqual(target.state.prompts.get("greeting")!.length, 1)
+        assert.deepStrictEqual(
+          [...target.state.datasets.get("greetings")!.records.keys()].sort(),
+          ["case-ada", "case-alan", "case-grace"]
+        )
+        const map = JSON.parse(NodeFs.readFileSync(idMap, "utf8"))
+        assert.deepStrictEqual(map.prompts.greeting, { sourceVersion: "1", targetVersion: "1" })
+        assert.deepStrictEqual(map.datasets.greetings.records, { "case-ada": "case-ada", "case-alan": "case-alan", "case-grace": "case-grace" })
+        assert.strictEqual(map.from.provider, "local")
+        assert.strictEqual(map.to.provider, "braintrust")
+
+        const again = yield* Harness.run(backends, [...args, "--apply"])
+        assert.strictEqual(again.code, 0, again.stderr)
+        assert.include(again.stdout, "= greeting  unchanged (target version 1)")
+        assert.include(again.stdout, "= greetings  3 records unchanged")
+        assert.include(again.stdout, "done: 0 prompts created, 0 updated; 0 records created, 0 updated")
+        assert.strictEqual(target.state.prompts.get("greeting")!.length, 1, "no second version")
+        assert.deepStrictEqual(JSON.parse(NodeFs.readFileSync(idMap, "utf8")).prompts, map.prompts)
+
+        // A changed prompt and a changed record are updated, the rest left alone.
+        yield* source.registry.push({ ...Testing.fixturePrompts[0]!, messages: [{ role: "user", content: "Hey {{user.name}}" }] })
+        yield* source.datasets.insert("greetings", [{ id: "case-ada", input: { user: { name: "Ada" } }, expected: "Hey, Ada!" }])
+        const changed = yield* Harness.run(backends, [...args, "--apply"])
+        assert.include(changed.stdout, "~ greeting  updated from version 2 → version 2")
+        assert.include(changed.stdout, "messages[1] removed")
+        assert.include(changed.stdout, "~ greetings  1 record updated, 2 records unchanged")
+        assert.strictEqual(target.state.datasets.get("greetings")!.records.get("case-ada")!.expected, "Hey, Ada!")
+      }))
+
+    it.effect("--what, same backend twice, and a target without a registry are usage errors", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const what = yield* Harness.run(backends, ["migrate", "--from", "local", "--to", "memory", "--what", "traces"])
+        assert.strictEqual(what.code, 2)
+        assert.include(what.stderr, "--what takes a comma-separated list of prompts, datasets")
+        const same = yield* Harness.run(backends, ["migrate", "--from", "local", "--to", "local"])
+        assert.strictEqual(same.code, 2)
+        const basalt = yield* Harness.run(backends, ["migrate", "--from", "local", "--to", "basalt", "--what", "prompts"])
+        assert.strictEqual(basalt.code, 2)
+        assert.include(basalt.stderr, "cannot push or delete prompts")
+        // Datasets alone go to a registry-less backend.
+        yield* backends.get("local").services.datasets.insert("d", [{ id: "r1", input: 1 }])
+        const datasets = yield* Harness.run(backends, ["migrate", "--from", "local", "--to", "basalt", "--what", "datasets", "--apply", "--id-map", NodePath.join(tempDir(), "m.json")])
+        assert.strictEqual(datasets.code, 0, datasets.stderr)
+        assert.strictEqual(backends.get("basalt").state.datasets.get("d")!.records.size, 1)
+      }))
+  })
+
+  describe("experiments", () => {
+    it.effect("list (newest first, --name, --limit), show with the summary and --results, Unsupported on basalt", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        yield* Harness.run(backends, ["eval", greeting])
+        yield* withEnv("GREETING_VARIANT", "broken", Harness.run(backends, ["eval", greeting]))
+        yield* Harness.run(backends, ["eval", fixture("dataset.eval.ts")]).pipe(Effect.ignore)
+
+        const list = yield* Harness.run(backends, ["experiments", "list"])
+        assert.strictEqual(list.code, 0)
+        const rows = list.stdout.split("\n").slice(1).map((line) => line.split(/\s+/).slice(0, 2))
+        assert.deepStrictEqual(rows, [["exp-4", "rendered-greeting"], ["exp-3", "length"], ["exp-2", "greeting"], ["exp-1", "greeting"]])
+        const named = yield* Harness.run(backends, ["experiments", "list", "--name", "greeting", "--limit", "1"])
+        assert.deepStrictEqual(named.stdout.split("\n").slice(1).map((line) => line.split(/\s+/)[0]), ["exp-2"])
+
+        const show = yield* Harness.run(backends, ["experiments", "show", "exp-2", "--baseline", "exp-1", "--results"])
+        assert.strictEqual(show.code, 0, show.stderr)
+        assert.include(show.stdout, "experiment exp-2: greeting")
+        assert.match(show.stdout, /exact\s+66\.7%\s+-33\.3%/)
+        assert.include(show.stdout, "results (3):")
+        assert.include(show.stdout, "bob#0  exact=0.00  output: \"Hi Bob\"")
+
+        const jsonl = yield* Harness.run(backends, ["experiments", "show", "exp-1", "--jsonl"])
+        assert.deepStrictEqual(jsonLines(jsonl.stdout).map((line) => line.type), ["experiment", "result", "result", "result", "summary"])
+
+        const missing = yield* Harness.run(backends, ["experiments", "show", "exp-99"])
+        assert.strictEqual(missing.code, 2)
+        assert.include(missing.stderr, "experiment \"exp-99\" not found on memory")
+
+        const basalt = yield* Harness.run(backends, ["experiments", "list", "--provider", "basalt"])
+        assert.strictEqual(basalt.code, 2)
+        assert.include(basalt.stderr, "basalt backend cannot read experiments back")
+      }))
+  })
+
+  describe("traces tail", () => {
+    it.effect("prints the newest spans, filters by experiment and trace, and Unsupported on basalt", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        yield* Harness.run(backends, ["eval", greeting])
+        const spans = [...backends.get("memory").state.spans.values()]
+
+        const all = yield* Harness.run(backends, ["traces", "tail", "--experiment", "exp-1", "--limit", "100", "--jsonl"])
+        assert.strictEqual(all.code, 0, all.stderr)
+        const printed = jsonLines(all.stdout).map((line) => line.span.spanId)
+        const expected = spans.filter((s) => s.destination._tag === "Experiment").map((s) => s.spanId)
+        assert.deepStrictEqual(printed, expected)
+
+        const last = yield* Harness.run(backends, ["traces", "tail", "--experiment", "exp-1", "-n", "2"])
+        const lines = last.stdout.split("\n")
+        assert.strictEqual(lines.length, 2)
+        assert.include(lines[1]!, expected[expected.length - 1]!)
+
+        const root = spans.find((s) => s.kind === "eval")!
+        const trace = yield* Harness.run(backends, ["traces", "tail", "--experiment", "exp-1", "--trace", root.traceId, "--jsonl"])
+        const traceSpans = jsonLines(trace.stdout).map((line) => line.span)
+        assert.isTrue(traceSpans.length >= 3 && traceSpans.every((s) => s.traceId === root.traceId))
+
+        // Reading traces back writes no spans of its own: the project logs stay as the eval left them.
+        const before = backends.get("memory").state.spans.size
+        const logs = yield* Harness.run(backends, ["traces", "tail", "--limit", "1000"])
+        assert.include(logs.stdout, "Experiments.create")
+        const again = yield* Harness.run(backends, ["traces", "tail", "--limit", "1000"])
+        assert.strictEqual(again.stdout, logs.stdout)
+        assert.strictEqual(backends.get("memory").state.spans.size, before)
+
+        const basalt = yield* Harness.run(backends, ["traces", "tail", "--provider", "basalt"])
+        assert.strictEqual(basalt.code, 2)
+        assert.include(basalt.stderr, "the basalt backend cannot read traces back")
+      }))
+
+    it.effect("--follow polls the cursor on a schedule and prints only new spans", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const memory = backends.get("memory")
+        const span = (id: string) => ({
+          traceId: "a".repeat(32),
+          spanId: id.padStart(16, "0"),
+          name: `span-${id}`,
+          kind: "span" as const,
+          startTime: 1_700_000_000_000,
+          endTime: 1_700_000_000_005,
+          metadata: {},
+          metrics: {},
+          destination: { _tag: "ProjectLogs" as const }
+        })
+        yield* memory.services.spanSink.export([span("1")])
+        const fiber = yield* Effect.fork(
+          Harness.run(backends, ["traces", "tail", "--follow", "--max-polls", "2", "--interval", "1000", "--jsonl"])
+        )
+        const waitForSleep = Effect.gen(function*() {
+          while ((yield* TestClock.sleeps()).length === 0) yield* Effect.yieldNow()
+        })
+        yield* waitForSleep
+        yield* memory.services.spanSink.export([span("2"), span("3")])
+        yield* TestClock.adjust("1 second")
+        yield* waitForSleep
+        yield* memory.services.spanSink.export([span("4")])
+        yield* TestClock.adjust("1 second")
+        const result = yield* Fiber.join(fiber)
+        assert.strictEqual(result.code, 0, result.stderr)
+        assert.deepStrictEqual(jsonLines(result.stdout).map((line) => line.span.name), ["span-1", "span-2", "span-3", "span-4"])
+        const misuse = yield* Harness.run(backends, ["traces", "tail", "--max-polls", "1"])
+        assert.strictEqual(misuse.code, 2)
+      }))
+  })
+})
