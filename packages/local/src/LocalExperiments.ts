@@ -1,0 +1,232 @@
+/**
+ * `Experiments` in the SQLite store. Results are keyed by experiment, case id
+ * and trial: logging the same (caseId, trial) again replaces the stored
+ * result in place, so a retried `log` never duplicates. Every `log` is one
+ * transaction. `list` is newest first (the CLI takes the newest experiment of
+ * a name as the default baseline). The summary is core's, computed from the
+ * stored results.
+ *
+ * @since 0.1.0
+ */
+import type { Metadata } from "@promptops/core/Dataset"
+import type { EvalResult, Experiment } from "@promptops/core/Experiment"
+import * as Experiments from "@promptops/core/Experiments"
+import * as Ids from "@promptops/core/Ids"
+import type { PromptOpsError } from "@promptops/core/PromptOpsError"
+import { Clock, Effect, Layer, Stream } from "effect"
+import { notFound, PROVIDER } from "./internal/errors.js"
+import { encode } from "./internal/json.js"
+import { chunks, decodeRow, encodeAll, INSERT_CHUNK, PAGE_SIZE, pages, upsertAll } from "./internal/rows.js"
+import { LocalStore } from "./LocalStore.js"
+
+interface ExperimentRow {
+  readonly seq: number
+  readonly id: string
+  readonly name: string
+  readonly baseline: string | null
+  readonly dataset: string | null
+  readonly metadata: string | null
+  readonly created_at: number
+}
+
+interface ResultRow {
+  readonly seq: number
+  readonly case_id: string
+  readonly trial: number
+  readonly input: string | null
+  readonly output: string | null
+  readonly expected: string | null
+  readonly scores: string
+  readonly error: string | null
+  readonly metadata: string
+  readonly tags: string | null
+  readonly duration_ms: number
+  readonly usage: string | null
+  readonly trace_id: string | null
+  readonly span_id: string | null
+}
+
+const decodeExperiment = (row: ExperimentRow) =>
+  decodeRow("Experiments.get", `experiment ${row.id}`, (columns): Experiment => {
+    const metadata = columns.json(row.metadata, "metadata") as Metadata | undefined
+    return {
+      id: row.id,
+      name: row.name,
+      ...(row.baseline !== null ? { baseline: row.baseline } : {}),
+      ...(row.dataset !== null ? { dataset: row.dataset } : {}),
+      ...(metadata !== undefined ? { metadata } : {}),
+      createdAt: row.created_at,
+      source: { provider: PROVIDER }
+    }
+  })
+
+const decodeResult = (experimentId: string) => (row: ResultRow) =>
+  decodeRow(
+    "Experiments.results",
+    `experiment ${experimentId} result ${row.case_id}/${row.trial}`,
+    (columns): EvalResult => {
+      const expected = columns.json(row.expected, "expected")
+      const tags = columns.json(row.tags, "tags") as ReadonlyArray<string> | undefined
+      const usage = columns.json(row.usage, "usage") as EvalResult["usage"]
+      return {
+        caseId: row.case_id,
+        trial: row.trial,
+        input: columns.json(row.input, "input"),
+        output: columns.json(row.output, "output"),
+        ...(expected !== undefined ? { expected } : {}),
+        scores: columns.json(row.scores, "scores") as EvalResult["scores"],
+        ...(row.error !== null ? { error: row.error } : {}),
+        metadata: columns.json(row.metadata, "metadata") as Metadata,
+        ...(tags !== undefined ? { tags } : {}),
+        durationMs: row.duration_ms,
+        ...(usage !== undefined ? { usage } : {}),
+        ...(row.trace_id !== null ? { traceId: row.trace_id } : {}),
+        ...(row.span_id !== null ? { spanId: row.span_id } : {})
+      }
+    }
+  )
+
+/**
+ * The service over the store in context.
+ *
+ * @since 0.1.0
+ */
+export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalStore> = Effect.map(
+  LocalStore,
+  (store) => {
+    const sql = store.sql
+    // Experiments are never deleted, so an id seen to exist needs no check
+    // before the next log: one statement instead of four.
+    const known = new Set<string>()
+
+    const find = (id: string) =>
+      sql<ExperimentRow>`SELECT seq, id, name, baseline, dataset, metadata, created_at FROM experiments WHERE id = ${id}`
+
+    const get = (id: string, operation = "Experiments.get"): Effect.Effect<Experiment, PromptOpsError> =>
+      store.read(operation, find(id)).pipe(
+        Effect.flatMap((rows): Effect.Effect<Experiment, PromptOpsError> =>
+          rows[0] === undefined ? Effect.fail(notFound(operation, `experiment ${id}`)) : decodeExperiment(rows[0])
+        )
+      )
+
+    const exists = (id: string, operation: string, resource: string) =>
+      Effect.flatMap(
+        sql<{ readonly found: number }>`SELECT 1 AS found FROM experiments WHERE id = ${id}`,
+        (rows) => rows.length === 0 ? Effect.fail(notFound(operation, resource)) : Effect.void
+      )
+
+    const create = (options: Experiments.CreateOptions): Effect.Effect<Experiment, PromptOpsError> =>
+      Effect.gen(function*() {
+        const operation = "Experiments.create"
+        const metadata = yield* encode(options.metadata, operation, "options.metadata")
+        const now = yield* Clock.currentTimeMillis
+        const id = Ids.uuid()
+        yield* store.transaction(
+          operation,
+          Effect.gen(function*() {
+            if (options.baseline !== undefined) {
+              yield* exists(options.baseline, operation, `baseline experiment ${options.baseline}`)
+            }
+            yield* sql`INSERT INTO experiments ${
+              sql.insert({
+                id,
+                name: options.name,
+                baseline: options.baseline ?? null,
+                dataset: options.dataset ?? null,
+                metadata,
+                created_at: now
+              })
+            }`
+          })
+        )
+        known.add(id)
+        return {
+          id,
+          name: options.name,
+          ...(options.baseline !== undefined ? { baseline: options.baseline } : {}),
+          ...(options.dataset !== undefined ? { dataset: options.dataset } : {}),
+          ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
+          createdAt: now,
+          source: { provider: PROVIDER }
+        }
+      })
+
+    const list = (): Stream.Stream<Experiment, PromptOpsError> =>
+      pages(
+        Number.MAX_SAFE_INTEGER,
+        (before) =>
+          store.read(
+            "Experiments.list",
+            sql<ExperimentRow>`SELECT seq, id, name, baseline, dataset, metadata, created_at FROM experiments
+              WHERE seq < ${before} ORDER BY seq DESC LIMIT ${PAGE_SIZE}`
+          ),
+        decodeExperiment
+      )
+
+    const log = (experimentId: string, results: ReadonlyArray<EvalResult>): Effect.Effect<void, PromptOpsError> =>
+      Effect.gen(function*() {
+        const operation = "Experiments.log"
+        const rows = yield* encodeAll(operation, results, (index) => `results[${index}]`, (columns, result) => ({
+          experiment_id: experimentId,
+          case_id: result.caseId,
+          trial: result.trial,
+          input: columns.json(result.input, "input"),
+          output: columns.json(result.output, "output"),
+          expected: columns.json(result.expected, "expected"),
+          scores: columns.json(result.scores, "scores") ?? "{}",
+          error: result.error ?? null,
+          metadata: columns.json(result.metadata, "metadata") ?? "{}",
+          tags: columns.json(result.tags, "tags"),
+          duration_ms: result.durationMs,
+          usage: columns.json(result.usage, "usage"),
+          trace_id: result.traceId ?? null,
+          span_id: result.spanId ?? null
+        }))
+        const upsert = (chunk: ReadonlyArray<(typeof rows)[number]>) =>
+          sql`INSERT INTO results ${sql.insert(chunk)}
+            ON CONFLICT (experiment_id, case_id, trial) DO UPDATE SET
+              input = excluded.input, output = excluded.output, expected = excluded.expected,
+              scores = excluded.scores, error = excluded.error, metadata = excluded.metadata,
+              tags = excluded.tags, duration_ms = excluded.duration_ms, usage = excluded.usage,
+              trace_id = excluded.trace_id, span_id = excluded.span_id`
+        if (known.has(experimentId)) return yield* upsertAll(store, operation, rows, upsert)
+        yield* store.transaction(
+          operation,
+          Effect.gen(function*() {
+            yield* exists(experimentId, operation, `experiment ${experimentId}`)
+            for (const chunk of chunks(rows, INSERT_CHUNK)) yield* upsert(chunk)
+          })
+        )
+        known.add(experimentId)
+      })
+
+    const results = (experimentId: string): Stream.Stream<EvalResult, PromptOpsError> =>
+      Stream.unwrap(
+        Effect.as(
+          get(experimentId, "Experiments.results"),
+          pages(
+            0,
+            (after) =>
+              store.read(
+                "Experiments.results",
+                sql<ResultRow>`SELECT seq, case_id, trial, input, output, expected, scores, error, metadata, tags,
+                    duration_ms, usage, trace_id, span_id
+                  FROM results WHERE experiment_id = ${experimentId} AND seq > ${after}
+                  ORDER BY seq LIMIT ${PAGE_SIZE}`
+              ),
+            decodeResult(experimentId)
+          )
+        )
+      )
+
+    return Experiments.make({ provider: PROVIDER, create, get: (id) => get(id), list, log, results })
+  }
+)
+
+/**
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<Experiments.Experiments, never, LocalStore> = Layer.effect(
+  Experiments.Experiments,
+  make
+)
