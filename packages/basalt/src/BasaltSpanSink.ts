@@ -35,11 +35,16 @@
  * eval case as a trace attached to the experiment, and Basalt cannot merge
  * two traces, so sending both would show each case twice.
  *
- * Delivery: a trace sent is remembered (by trace id and span ids), so a
- * retried export does not send it again. A send that fails with a retryable
- * error keeps the trace waiting and fails the export, so the pipeline's retry
- * sends it again; one that fails for good (400, 404 unknown feature, 413) is
- * dropped, counted in `stats` and logged.
+ * Delivery: a trace is sent by one export at a time, and the spans sent are
+ * remembered (by trace id and span ids), so a retried or concurrent export
+ * does not send them again; spans that joined the trace while it was being
+ * sent follow as a late trace. A 413 sends the trace in two halves (down to
+ * one span). A send that fails with a retryable error fails the export of a
+ * batch holding spans of that trace, and that export hands its unsent spans
+ * back (they leave this sink): the pipeline alone retries them or counts
+ * them lost, so no span is counted twice. One that fails for good (400, 404
+ * unknown feature, a lone span over the size limit) is dropped, counted in
+ * `stats` and logged.
  *
  * @since 0.1.0
  */
@@ -361,8 +366,8 @@ interface Pending {
   /** When the first span of the trace arrived here (clock millis). */
   readonly since: number
   hasRoot: boolean
-  /** Its trace was sent already: these spans came late. */
-  readonly late: boolean
+  /** Part of its trace was sent already: these spans come late. */
+  late: boolean
 }
 
 /**
@@ -432,41 +437,61 @@ export const make = (
       return out
     }
 
-    const send = (
-      group: Pending
+    /**
+     * Settles `spans` of `group` (sent, or refused for good): they leave the
+     * group and are remembered. Spans that joined the group while it was being
+     * sent stay, and go out as a follow-up trace.
+     */
+    const settle = (group: Pending, spans: ReadonlyArray<SpanRecord>) => {
+      remember(group.traceId, spans.map((span) => span.spanId))
+      for (const span of spans) {
+        if (group.spans.delete(span.spanId)) pendingSpans--
+      }
+      if (group.spans.size === 0) {
+        if (pending.get(group.traceId) === group) pending.delete(group.traceId)
+      } else {
+        group.late = true
+      }
+    }
+
+    /**
+     * Sends `spans` of `group` as one trace payload. A 413 sends it in two
+     * halves (a trace and its follow-up), down to a single span.
+     */
+    const sendSpans = (
+      group: Pending,
+      spans: ReadonlyArray<SpanRecord>,
+      late: boolean
     ): Effect.Effect<void, { readonly error: PromptOpsError; readonly refused: boolean }> =>
       Effect.suspend(() => {
-        inFlight.add(group)
-        const spans = [...group.spans.values()]
         const trace = toTrace(spans, {
           featureSlug,
           generationLogs,
           evaluators: options.evaluators,
           sampleRate: options.sampleRate,
-          late: group.late
+          late
         })
-        const forget = () => {
-          if (pending.get(group.traceId) === group) {
-            pending.delete(group.traceId)
-            pendingSpans -= group.spans.size
-          }
-        }
         return client.sendTrace(trace).pipe(
           Effect.matchEffect({
             onSuccess: (response) => {
-              forget()
-              remember(group.traceId, group.spans.keys())
+              settle(group, spans)
               counters.sentTraces++
               counters.sentSpans += spans.length
-              if (!group.hasRoot) counters.partialTraces++
+              if (!spans.some((span) => span.parentSpanId === undefined)) counters.partialTraces++
               return BasaltWarning.report(onWarning, "SpanSink.export", `trace ${group.traceId}`, response.warning)
             },
             onFailure: (error) => {
+              if (error._tag === "PayloadTooLarge" && spans.length > 1) {
+                const half = Math.ceil(spans.length / 2)
+                return Effect.zipRight(
+                  sendSpans(group, spans.slice(0, half), late),
+                  Effect.suspend(() => sendSpans(group, spans.slice(half), true))
+                )
+              }
               // Kept waiting: the pipeline's retry (or the next export, or a flush) sends it again.
               if (isRetryable(error)) return Effect.fail({ error, refused: false })
               // Refused for good: keeping it would fail every later export too.
-              forget()
-              remember(group.traceId, group.spans.keys())
+              settle(group, spans)
               counters.droppedSpans += spans.length
               return Effect.logWarning("basalt: a trace was refused; its spans are dropped").pipe(
                 Effect.annotateLogs({
@@ -477,34 +502,75 @@ export const make = (
                 Effect.zipRight(Effect.fail({ error, refused: true }))
               )
             }
-          }),
+          })
+        )
+      })
+
+    const send = (
+      group: Pending
+    ): Effect.Effect<void, { readonly error: PromptOpsError; readonly refused: boolean }> =>
+      Effect.suspend(() => {
+        // `due` lists a trace for every export running at that moment: only the
+        // first send of it goes; the others find it in flight, or already sent.
+        if (inFlight.has(group) || pending.get(group.traceId) !== group) return Effect.void
+        if (group.spans.size === 0) {
+          pending.delete(group.traceId)
+          return Effect.void
+        }
+        inFlight.add(group)
+        return sendSpans(group, [...group.spans.values()], group.late).pipe(
           Effect.ensuring(Effect.sync(() => inFlight.delete(group)))
         )
       })
 
     /**
      * Sends the due traces, all of them even when one fails. Then fails with
-     * the first retryable failure (so the caller retries), or — for `flushPending`,
-     * whose caller wants to know — with the first refusal. An export whose
-     * traces were only refused succeeds: those spans are dropped, counted in
-     * `stats` and logged, and failing would make the pipeline count the whole
-     * batch as lost.
+     * the first retryable failure of a trace in `owned` (every trace when
+     * undefined), so the caller retries; a failure of any other trace leaves
+     * it waiting here, for the next export or flush. For `flushPending`, whose
+     * caller wants to know, it also fails with the first refusal. An export
+     * whose traces were only refused succeeds: those spans are dropped,
+     * counted in `stats` and logged, and failing would make the pipeline count
+     * the whole batch as lost.
      */
-    const sendDue = (all: boolean, reportRefused: boolean): Effect.Effect<void, PromptOpsError> =>
+    const sendDue = (
+      all: boolean,
+      reportRefused: boolean,
+      owned?: ReadonlySet<string>
+    ): Effect.Effect<void, PromptOpsError> =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const groups = due(now, all)
         if (groups.length === 0) return
         const outcomes = yield* Effect.forEach(groups, (group) => Effect.either(send(group)), { concurrency })
         let refused: PromptOpsError | undefined
-        for (const outcome of outcomes) {
+        for (let i = 0; i < outcomes.length; i++) {
+          const outcome = outcomes[i]!
           if (outcome._tag === "Left") {
-            if (!outcome.left.refused) return yield* Effect.fail(outcome.left.error)
-            refused ??= outcome.left.error
+            if (!outcome.left.refused) {
+              if (owned === undefined || owned.has(groups[i]!.traceId)) return yield* Effect.fail(outcome.left.error)
+            } else {
+              refused ??= outcome.left.error
+            }
           }
         }
         if (refused !== undefined && reportRefused) return yield* Effect.fail(refused)
       })
+
+    /**
+     * Hands the spans of a failed (or interrupted) export back to the
+     * pipeline: those not sent leave this sink, so the pipeline alone retries
+     * them, or counts them lost — never both it and this sink's shutdown report.
+     */
+    const release = (batch: ReadonlyArray<SpanRecord>) => {
+      for (const record of batch) {
+        const group = pending.get(record.traceId)
+        if (group === undefined || !group.spans.delete(record.spanId)) continue
+        pendingSpans--
+        if (record.parentSpanId === undefined) group.hasRoot = false
+        if (group.spans.size === 0 && !inFlight.has(group)) pending.delete(record.traceId)
+      }
+    }
 
     const flushPending = sendDue(true, true)
     const sink = SpanSink.make({
@@ -513,8 +579,8 @@ export const make = (
       export: (batch) =>
         Effect.flatMap(Clock.currentTimeMillis, (now) => {
           accept(batch, now)
-          return sendDue(false, false)
-        }),
+          return sendDue(false, false, new Set(batch.map((record) => record.traceId)))
+        }).pipe(Effect.onExit((exit) => (exit._tag === "Failure" ? Effect.sync(() => release(batch)) : Effect.void))),
       // `Tracing.flush` and the pipeline's shutdown send the traces still waiting for their root.
       flush: flushPending
     })

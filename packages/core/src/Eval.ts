@@ -1059,9 +1059,20 @@ export const run = <I, X, A, ED = never, RD = never, RT = never, RS = never, RP 
     let completed = 0
     let failed = 0
     const logLock = yield* Effect.makeSemaphore(1)
+    // A 413 splits the batch in halves, down to one result: `log` is idempotent
+    // per case × trial (the conformance contract), so re-sending a part is safe.
+    const logSplitting = (batch: ReadonlyArray<EvalResult>): Effect.Effect<void, PromptOpsError> =>
+      Effect.catchIf(
+        experiments.log(experiment.id, batch),
+        (error) => error._tag === "PayloadTooLarge" && batch.length > 1,
+        () => {
+          const half = Math.ceil(batch.length / 2)
+          return Effect.zipRight(logSplitting(batch.slice(0, half)), logSplitting(batch.slice(half)))
+        }
+      )
     // Uninterruptible: a batch taken out of `pending` is logged, never dropped.
     const logBatch = (batch: ReadonlyArray<EvalResult>) =>
-      Effect.uninterruptible(logLock.withPermits(1)(experiments.log(experiment.id, batch)))
+      Effect.uninterruptible(logLock.withPermits(1)(logSplitting(batch)))
     const flush = Effect.suspend(() => {
       if (pending.length === 0) return Effect.void
       const batch = pending

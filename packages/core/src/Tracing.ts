@@ -607,7 +607,11 @@ const errorFromCause = (cause: Cause.Cause<unknown>, budget: Sanitize.Budget): S
     } else {
       const tag = isPlainObject(squashed) ? squashed._tag : undefined
       if (typeof tag === "string") type = tag
-      const cleaned = Sanitize.clean(squashed, new Sanitize.Budget(budget.bounds))
+      // A budget of its own (the message is bounded again below), but a lossy
+      // change to the error still marks the record truncated.
+      const errorBudget = new Sanitize.Budget(budget.bounds)
+      const cleaned = Sanitize.clean(squashed, errorBudget)
+      if (errorBudget.changed) budget.changed = true
       message = typeof cleaned === "string" ? cleaned : JSON.stringify(cleaned) ?? String(cleaned)
     }
     stack = Cause.pretty(cause)
