@@ -1,11 +1,13 @@
+import * as HttpClient from "@effect/platform/HttpClient"
 import { assert, describe, it } from "@effect/vitest"
 import type { SpanRecord } from "@promptops/core/SpanRecord"
 import { SpanSink } from "@promptops/core/SpanSink"
 import * as Trace from "@promptops/core/Trace"
 import * as Tracing from "@promptops/core/Tracing"
-import { Effect, Exit, Layer, Scope, TestClock, Tracer } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Queue, Scope, TestClock, Tracer } from "effect"
+import * as BasaltClient from "../src/BasaltClient.js"
 import * as BasaltSpanSink from "../src/BasaltSpanSink.js"
-import { type Captured, clientLayer } from "./fakeBasalt.js"
+import { type Captured, clientLayer, clientOptions, fakeBasalt, type Handler } from "./fakeBasalt.js"
 
 const json = (status: number, body: unknown) => ({ status, json: body })
 
@@ -82,6 +84,62 @@ const sinkWith = (
 
 const traces = (captured: ReadonlyArray<Captured>) =>
   captured.filter((request) => request.url.pathname === "/monitor/trace").map((request) => request.json as any)
+
+/** The ids of a trace payload's logs, sorted. */
+const logIds = (trace: { readonly logs: ReadonlyArray<{ readonly id: string }> }) => trace.logs.map((log) => log.id).sort()
+
+/** A trace request the fake holds until the test releases it. */
+interface Held {
+  /** Its logs' ids, sorted. */
+  readonly logIds: ReadonlyArray<string>
+  readonly release: Effect.Effect<void>
+}
+
+/**
+ * A sink over the fake whose trace requests wait, each until the test releases
+ * it (no clock involved), so exports can be made to overlap exactly.
+ */
+const heldSink = (handler: Handler, options: BasaltSpanSink.Options = {}) =>
+  Effect.gen(function*() {
+    const held = yield* Queue.unbounded<Held>()
+    let holding = true
+    const fake = fakeBasalt(handler)
+    const gated = Layer.effect(
+      HttpClient.HttpClient,
+      Effect.map(HttpClient.HttpClient, (client) =>
+        HttpClient.mapRequestEffect(client, (request) =>
+          Effect.gen(function*() {
+            if (!holding || !request.url.endsWith("/monitor/trace") || request.body._tag !== "Uint8Array") {
+              return request
+            }
+            const trace = JSON.parse(new TextDecoder().decode(request.body.body))
+            const gate = yield* Deferred.make<void>()
+            yield* Queue.offer(held, { logIds: logIds(trace), release: Deferred.succeed(gate, undefined) })
+            yield* Deferred.await(gate)
+            return request
+          })))
+    ).pipe(Layer.provide(fake.layer))
+    const client = BasaltClient.layer(clientOptions).pipe(Layer.provide(gated))
+    return {
+      captured: fake.captured,
+      /** The next trace request, once it has been made. */
+      nextHeld: Queue.take(held),
+      /** Lets every later request through. */
+      stopHolding: Effect.sync(() => {
+        holding = false
+      }),
+      layer: BasaltSpanSink.layer(options).pipe(Layer.provide(client))
+    }
+  })
+
+/** The trace payloads Basalt accepted (answered 200). */
+const delivered = (captured: ReadonlyArray<Captured>, accepted: ReadonlySet<number>) =>
+  captured.flatMap((request, index) => (accepted.has(index) ? [request.json as any] : []))
+
+const traceIdOf = (request: Captured): string | undefined =>
+  (request.json as { metadata?: Record<string, unknown> } | undefined)?.metadata?.["promptops.traceId"] as
+    | string
+    | undefined
 
 describe("BasaltSpanSink", () => {
   it.effect("waits for the root, then sends the trace as one payload of flat logs linked by parentId", () =>
@@ -214,7 +272,169 @@ describe("BasaltSpanSink", () => {
       assert.strictEqual(traces(captured).length, 1)
     }))
 
-  it.effect("a retryable failure keeps the trace and fails the export; the retry sends it once", () =>
+  for (const answeredFirst of ["the in-flight trace", "the other export's trace"] as const) {
+    it.effect(
+      `overlapping exports never send a trace's spans twice; spans that join a trace in flight follow late (${answeredFirst} answered first)`,
+      () =>
+        Effect.gen(function*() {
+          const A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+          const B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+          const aRoot = span({ traceId: A, spanId: "a0", name: "a", kind: "task" })
+          const aChild = span({ traceId: A, spanId: "a1", parentSpanId: "a0", name: "a child", kind: "span" })
+          const aLate = span({ traceId: A, spanId: "a2", parentSpanId: "a0", name: "a late", kind: "span" })
+          const bRoot = span({ traceId: B, spanId: "b0", name: "b", kind: "task" })
+          // One trace at a time, so the first export's list of due traces is stale by the time it reaches B.
+          const { captured, layer, nextHeld, stopHolding } = yield* heldSink(traceOk, { concurrency: 1 })
+          const { afterExports, afterFlush } = yield* Effect.gen(function*() {
+            const sink = yield* SpanSink
+            const basalt = yield* BasaltSpanSink.BasaltSpanSink
+            // X finds A and B due, and sends A first.
+            const x = yield* Effect.fork(sink.export([aChild, aRoot, bRoot]))
+            const sendingA = yield* nextHeld
+            assert.deepStrictEqual(sendingA.logIds, ["a0", "a1"])
+            // Y: a late span joins A while A is in flight; A is left to X, so Y sends B.
+            const y = yield* Effect.fork(sink.export([aLate]))
+            const sendingB = yield* nextHeld
+            assert.deepStrictEqual(sendingB.logIds, ["b0"])
+            yield* stopHolding
+            if (answeredFirst === "the in-flight trace") {
+              // X goes on to B while Y's send of B is still in flight.
+              yield* sendingA.release
+              yield* Fiber.join(x)
+              yield* sendingB.release
+              yield* Fiber.join(y)
+            } else {
+              // X goes on to B after Y has sent it.
+              yield* sendingB.release
+              yield* Fiber.join(y)
+              yield* sendingA.release
+              yield* Fiber.join(x)
+            }
+            const afterExports = yield* basalt.stats
+            yield* basalt.flushPending
+            return { afterExports, afterFlush: yield* basalt.stats }
+          }).pipe(Effect.provide(layer))
+          // The late span waited for the next send, not counted as sent with A.
+          assert.strictEqual(afterExports.pendingSpans, 1)
+          const sent = traces(captured)
+          // In the order Basalt answered: A and B once each, then the late span.
+          assert.deepStrictEqual(
+            sent.map(logIds),
+            answeredFirst === "the in-flight trace" ? [["a0", "a1"], ["b0"], ["a2"]] : [["b0"], ["a0", "a1"], ["a2"]]
+          )
+          assert.deepStrictEqual(sent.flatMap(logIds).sort(), ["a0", "a1", "a2", "b0"])
+          assert.strictEqual(sent[2].metadata["promptops.late"], true)
+          assert.strictEqual(sent[2].metadata["promptops.traceId"], A)
+          assert.deepStrictEqual(
+            [afterFlush.sentTraces, afterFlush.sentSpans, afterFlush.pendingSpans, afterFlush.droppedSpans],
+            [3, 4, 0, 0]
+          )
+        })
+    )
+  }
+
+  it.effect("a trace answered 413 is sent in halves down to single spans, every span once", () =>
+    Effect.gen(function*() {
+      const accepted = new Set<number>()
+      const { captured, layer } = sinkWith((request, index) => {
+        if ((request.json as { logs: ReadonlyArray<unknown> }).logs.length > 1) {
+          return json(413, { error: "Payload too large" })
+        }
+        accepted.add(index)
+        return traceOk(request, index)
+      })
+      const stats = yield* Effect.gen(function*() {
+        yield* Effect.flatMap(SpanSink, (sink) => sink.export([retrieval, tool, llm, root]))
+        return yield* Effect.flatMap(BasaltSpanSink.BasaltSpanSink, (s) => s.stats)
+      }).pipe(Effect.provide(layer))
+      // 4 is refused, then each half of 2, then the single spans go.
+      assert.deepStrictEqual(traces(captured).map((trace) => trace.logs.length), [4, 2, 1, 1, 2, 1, 1])
+      const pieces = delivered(captured, accepted)
+      assert.deepStrictEqual(pieces.flatMap(logIds).sort(), [R, S1, S2, S3].sort())
+      for (const piece of pieces) assert.strictEqual(piece.metadata["promptops.traceId"], T)
+      // The first piece opens the trace; the others follow it.
+      assert.deepStrictEqual(pieces.map((piece) => piece.metadata["promptops.late"] === true), [false, true, true, true])
+      assert.deepStrictEqual(
+        [stats.sentTraces, stats.sentSpans, stats.droppedSpans, stats.pendingSpans],
+        [4, 4, 0, 0]
+      )
+    }))
+
+  it.effect("a failed export hands its unsent spans back, and fails for its own traces only", () =>
+    Effect.gen(function*() {
+      const A = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+      const B = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+      const down = new Set<string>([T])
+      const { captured, layer } = sinkWith((request, index) =>
+        down.has(traceIdOf(request) ?? "") ? json(503, { error: "busy" }) : traceOk(request, index)
+      )
+      yield* Effect.gen(function*() {
+        const sink = yield* SpanSink
+        const basalt = yield* BasaltSpanSink.BasaltSpanSink
+        // Its own trace fails: the export fails and keeps nothing, the pipeline
+        // alone now retries those spans or counts them lost.
+        const error = yield* Effect.flip(sink.export([retrieval, root]))
+        assert.strictEqual(error._tag, "ProviderUnavailable")
+        assert.deepStrictEqual([(yield* basalt.stats).pendingSpans, (yield* basalt.stats).pendingTraces], [0, 0])
+
+        // A waits for its root (its export succeeded: the sink owns it), then
+        // is sent by the export of B once too old, and fails: B's export still
+        // succeeds, and A stays here.
+        down.add(A)
+        yield* sink.export([span({ traceId: A, spanId: "a1", parentSpanId: "a0", name: "a child", kind: "span" })])
+        yield* TestClock.adjust("61 seconds")
+        yield* sink.export([span({ traceId: B, spanId: "b0", name: "b", kind: "task" })])
+        const stats = yield* basalt.stats
+        assert.deepStrictEqual([stats.pendingSpans, stats.sentSpans, stats.droppedSpans], [1, 1, 0])
+        assert.deepStrictEqual(traces(captured).map((trace) => trace.metadata["promptops.traceId"]), [T, A, B])
+        // What the sink holds is what it reports at shutdown.
+        down.delete(A)
+        down.delete(T)
+      }).pipe(Effect.provide(layer))
+      assert.deepStrictEqual(traces(captured).map((trace) => trace.metadata["promptops.traceId"]), [T, A, B, A])
+    }))
+
+  it.scoped("under Tracing with the vendor down for good, dropped spans equal exactly the missing ones", () =>
+    Effect.gen(function*() {
+      let down = false
+      const accepted = new Set<number>()
+      const { captured, layer } = clientLayer((request, index) => {
+        if (down) return json(503, { error: "busy" })
+        accepted.add(index)
+        return traceOk(request, index)
+      })
+      const basalt = yield* BasaltSpanSink.make().pipe(Effect.provide(layer))
+      const tracing = yield* Tracing.make({ retry: { maxRetries: 2, jitter: false } }).pipe(
+        Effect.provideService(SpanSink, basalt.sink)
+      )
+      const traced = Effect.void.pipe(
+        Effect.withSpan("retrieval"),
+        Effect.zipRight(Effect.void.pipe(Effect.withSpan("llm"))),
+        Effect.withSpan("handle"),
+        Effect.withTracer(tracing.tracer)
+      )
+      yield* traced
+      yield* tracing.flush
+      down = true
+      yield* traced
+      const flushing = yield* Effect.fork(tracing.flush)
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(flushing)
+
+      const stats = yield* tracing.stats
+      const sink = yield* basalt.stats
+      const stored = delivered(captured, accepted).flatMap(logIds)
+      assert.strictEqual(stats.enqueued, 6)
+      assert.strictEqual(stored.length, 3)
+      const missing = stats.enqueued - stored.length
+      // The pipeline counts the failed batch once; the sink keeps none of it.
+      assert.strictEqual(stats.dropped.exportFailed, 3)
+      assert.strictEqual(sink.pendingSpans, 0)
+      const droppedByPipeline = Object.values(stats.dropped).reduce((sum, n) => sum + n, 0)
+      assert.strictEqual(droppedByPipeline + sink.droppedSpans + sink.pendingSpans, missing)
+    }))
+
+  it.effect("a retryable failure hands the trace back to the pipeline and fails the export; the retry sends it once", () =>
     Effect.gen(function*() {
       const { captured, layer } = sinkWith((request, index) =>
         index === 0 ? json(503, { error: "busy" }) : traceOk(request, index)

@@ -6,7 +6,7 @@ import type { EvalResult, Experiment } from "../src/Experiment.js"
 import * as Experiments from "../src/Experiments.js"
 import * as Attr from "../src/internal/attributes.js"
 import * as Memory from "../src/Memory.js"
-import { NotFound } from "../src/PromptOpsError.js"
+import { NotFound, PayloadTooLarge } from "../src/PromptOpsError.js"
 
 // ---------------------------------------------------------------------------
 // A tiny Experiments backend that records every `log` call.
@@ -15,15 +15,21 @@ import { NotFound } from "../src/PromptOpsError.js"
 interface TestBackend {
   readonly experiments: Map<string, Experiment>
   readonly results: Map<string, Array<EvalResult>>
-  /** Size of every `log` call, in order. */
+  /** Size of every successful `log` call, in order. */
   readonly batches: Array<number>
+  /** Size of every `log` call, refused or not, in order. */
+  readonly attempts: Array<number>
   readonly layer: Layer.Layer<Experiments.Experiments>
 }
 
-const makeBackend = (): TestBackend => {
+const makeBackend = (options: {
+  /** `log` answers `PayloadTooLarge` for batches larger than this. */
+  readonly maxBatch?: number
+} = {}): TestBackend => {
   const experiments = new Map<string, Experiment>()
   const results = new Map<string, Array<EvalResult>>()
   const batches: Array<number> = []
+  const attempts: Array<number> = []
   const get = (id: string) =>
     Effect.suspend(() => {
       const experiment = experiments.get(id)
@@ -49,13 +55,20 @@ const makeBackend = (): TestBackend => {
     get,
     list: () => Stream.suspend(() => Stream.fromIterable([...experiments.values()])),
     log: (id, batch) =>
-      Effect.sync(() => {
+      Effect.suspend(() => {
+        attempts.push(batch.length)
+        if (options.maxBatch !== undefined && batch.length > options.maxBatch) {
+          return Effect.fail(
+            new PayloadTooLarge({ provider: "test", operation: "Experiments.log", description: "batch too large" })
+          )
+        }
         batches.push(batch.length)
         results.get(id)!.push(...batch)
+        return Effect.void
       }),
     results: (id) => Stream.suspend(() => Stream.fromIterable(results.get(id) ?? []))
   })
-  return { experiments, results, batches, layer: Layer.succeed(Experiments.Experiments, service) }
+  return { experiments, results, batches, attempts, layer: Layer.succeed(Experiments.Experiments, service) }
 }
 
 const exact = Eval.scorer("exact", ({ expected, output }) => (output === expected ? 1 : 0))
@@ -422,6 +435,25 @@ describe("Eval.run", () => {
       assert.deepStrictEqual(backend.batches, [4, 4, 2])
       // The 5th completion sees the first batch of 4 already logged.
       assert.deepStrictEqual(loggedWhenCompleted, [0, 0, 0, 0, 4, 4, 4, 4, 8, 8])
+      assert.strictEqual(run.summary.results, 10)
+    }))
+
+  it.effect("a batch answered 413 is logged in halves, down to one result: each result once, the run succeeds", () =>
+    Effect.gen(function*() {
+      const backend = makeBackend({ maxBatch: 3 })
+      const run = yield* Eval.run({
+        name: "too large",
+        data: Array.from({ length: 10 }, (_, i) => ({ id: `c${i}`, input: i })),
+        task: (i: number) => Effect.succeed(i),
+        scorers: [Eval.scorer("one", () => 1)],
+        batchSize: 10,
+        concurrency: 1
+      }).pipe(Effect.provide(backend.layer))
+      // 10 is refused, then each half of 5 is refused and split again into 3 + 2.
+      assert.deepStrictEqual(backend.attempts, [10, 5, 3, 2, 5, 3, 2])
+      assert.deepStrictEqual(backend.batches, [3, 2, 3, 2])
+      const logged = keys(backend.results.get(run.experiment.id)!)
+      assert.deepStrictEqual(logged, Array.from({ length: 10 }, (_, i) => `c${i}#0`))
       assert.strictEqual(run.summary.results, 10)
     }))
 

@@ -306,6 +306,26 @@ describe("Tracing: span → SpanRecord", () => {
       assert.isAbove(JSON.stringify(record).length, 64 * 1024)
     }))
 
+  it.scoped("a span failing with a circular error object is marked truncated; a plain error object is not", () =>
+    Effect.gen(function*() {
+      const rec = recorder()
+      const tracing = yield* start(rec)
+      const circular: Record<string, unknown> = { _tag: "Loop", reason: "cycle" }
+      circular.self = circular
+      yield* tracing.run(Effect.exit(Effect.fail(circular).pipe(Effect.withSpan("circular"))))
+      yield* tracing.run(Effect.exit(Effect.fail({ _tag: "Plain", reason: "flat" }).pipe(Effect.withSpan("plain"))))
+      yield* tracing.flush
+      const looped = rec.byName("circular")
+      assert.strictEqual(looped.error?.type, "Loop")
+      assert.include(looped.error?.message ?? "", "[Circular]")
+      // The cycle was cut: a lossy change to the span's data.
+      assert.isTrue(looped.truncated)
+      const plain = rec.byName("plain")
+      assert.strictEqual(plain.error?.type, "Plain")
+      assert.deepStrictEqual(JSON.parse(plain.error!.message), { _tag: "Plain", reason: "flat" })
+      assert.notStrictEqual(plain.truncated, true)
+    }))
+
   it.scoped("data is copied at record time: later mutation by the app does not change the record", () =>
     Effect.gen(function*() {
       const rec = recorder()
