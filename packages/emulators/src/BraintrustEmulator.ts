@@ -23,6 +23,7 @@ import { Faults } from "./Faults.js"
 import type { ApiKey, BraintrustDeps } from "./internal/braintrust/Context.js"
 import { braintrustHooks } from "./internal/braintrust/Errors.js"
 import { braintrustRoutes, functionFeedbackOperation } from "./internal/braintrust/routes/index.js"
+import { sdkOperations, sdkRoutes } from "./internal/braintrust/sdkRoutes.js"
 import { BraintrustStore } from "./internal/braintrust/Store.js"
 import { OpenApiValidator } from "./OpenApiValidator.js"
 
@@ -168,6 +169,8 @@ const toApiKeys = (keys: ReadonlyArray<ApiKeyOption> | undefined): ReadonlyArray
 export const start = async (options: BraintrustEmulatorOptions = {}): Promise<BraintrustEmulatorHandle> => {
   const validator = OpenApiValidator.fromFile(options.specPath ?? defaultSpecPath())
   if (options.legacyFunctionFeedback !== false) validator.registerOperation(functionFeedbackOperation)
+  // The official SDK's private endpoints (login, register, logs3, …): not in the OpenAPI file.
+  for (const operation of sdkOperations) validator.registerOperation(operation)
   const store = new BraintrustStore({
     ...(options.orgName !== undefined ? { orgName: options.orgName } : {}),
     ...(options.now !== undefined ? { now: options.now } : {}),
@@ -183,7 +186,7 @@ export const start = async (options: BraintrustEmulatorOptions = {}): Promise<Br
     apiKeys
   }
   const faults = new Faults(options.now !== undefined ? { now: options.now } : {})
-  const routes = braintrustRoutes(deps).filter((route) =>
+  const routes = [...braintrustRoutes(deps), ...sdkRoutes(deps)].filter((route) =>
     options.legacyFunctionFeedback !== false || route.path !== functionFeedbackOperation.path
   )
   const server = await startEmulatorServer({
