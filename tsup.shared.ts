@@ -6,7 +6,8 @@ export const packageBuild: Options = {
   format: ["esm", "cjs"],
   // tsup's d.ts step cannot build a composite project (STYLE.md §A.4).
   dts: { compilerOptions: { composite: false, incremental: false } },
-  sourcemap: true,
+  // No source maps: they were 60% of the installed size (DESIGN §7 budget: ≤ 5 MB beyond the peers).
+  sourcemap: false,
   clean: true,
   treeshake: true,
   target: "es2022",

@@ -8,7 +8,7 @@ export default defineConfig([
   {
     entry: { bin: "src/bin.ts" },
     format: ["esm"],
-    sourcemap: true,
+    sourcemap: false,
     clean: false,
     target: "es2022",
     outDir: "dist"

@@ -148,6 +148,21 @@ export interface Options {
 }
 
 /**
+ * Options of the cross-object insert.
+ *
+ * @since 0.1.0
+ */
+export interface InsertOptions {
+  /**
+   * The rows are already in wire form, built by promptops itself from
+   * sanitised records (the span sink): skip the schema pass over the body,
+   * which was the largest client cost per exported span. Caller input should
+   * never set it.
+   */
+  readonly prevalidated?: boolean | undefined
+}
+
+/**
  * Per-call options of the long-running calls (invoke, eval launch).
  *
  * @since 0.1.0
@@ -368,7 +383,10 @@ export declare namespace BraintrustClient {
     readonly datasets: DatasetsApi
     readonly projectLogs: ProjectLogsApi
     /** `POST /v1/insert`: rows and feedback for several objects at once. Rows get ids first. */
-    readonly insert: (request: CrossObjectInsertRequest) => Effect.Effect<CrossObjectInsertResponse, PromptOpsError>
+    readonly insert: (
+      request: CrossObjectInsertRequest,
+      options?: InsertOptions
+    ) => Effect.Effect<CrossObjectInsertResponse, PromptOpsError>
     readonly eval: EvalApi
   }
 }
@@ -628,12 +646,17 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
       operation: string,
       method: "POST" | "PUT" | "PATCH",
       path: string,
-      body: { readonly schema: Schema.Schema<B, J>; readonly value: B },
+      body: {
+        readonly schema: Schema.Schema<B, J>
+        readonly value: B
+        /** The value is already in wire form, built by promptops itself: skip the schema pass. */
+        readonly prevalidated?: boolean | undefined
+      },
       schema: Schema.Schema<A, I>,
       requestOptions?: ProviderHttp.RequestOptions & { readonly query?: Readonly<Record<string, QueryValue>> }
     ): Effect.Effect<ProviderHttp.JsonResponse<A>, PromptOpsError> =>
       Effect.gen(function*() {
-        const encoded = yield* encode(operation, "body", body.schema, body.value)
+        const encoded = body.prevalidated === true ? body.value : yield* encode(operation, "body", body.schema, body.value)
         const base = HttpClientRequest.make(method)(path, { urlParams: urlParams(requestOptions?.query ?? {}) })
         const request = yield* withBody(operation, base, encoded)
         return yield* http.jsonResponse(opName(operation), request, schema, requestOptions)
@@ -1028,7 +1051,10 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
 
     // --- cross-object insert ----------------------------------------------------
 
-    const insert = (request: CrossObjectInsertRequest): Effect.Effect<CrossObjectInsertResponse, PromptOpsError> =>
+    const insert = (
+      request: CrossObjectInsertRequest,
+      insertOptions?: InsertOptions
+    ): Effect.Effect<CrossObjectInsertResponse, PromptOpsError> =>
       Effect.gen(function*() {
         const operation = "insert"
         const withIds: Record<string, unknown> = {}
@@ -1053,7 +1079,11 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
           operation,
           "POST",
           "/v1/insert",
-          { schema: CrossObjectInsertRequest, value: withIds as CrossObjectInsertRequest },
+          {
+            schema: CrossObjectInsertRequest,
+            value: withIds as CrossObjectInsertRequest,
+            prevalidated: insertOptions?.prevalidated
+          },
           CrossObjectInsertResponse,
           { retry }
         )

@@ -76,7 +76,9 @@ export const insertEvents = (
     const fields: JsonObject = {}
     for (const [key, value] of Object.entries(event)) {
       if ((CONTROL_FIELDS as ReadonlyArray<string>).includes(key) || value === undefined) continue
-      fields[key] = clone(value)
+      // No copy: the body was parsed for this request alone, so nothing else holds these values
+      // (copying them was the emulator's largest cost per inserted row).
+      fields[key] = value
     }
     if (options.datasetFields && fields["output"] !== undefined && fields["expected"] === undefined) {
       // Datasets keep `expected`; the SDK maps a dataset row's `output` onto it.

@@ -9,7 +9,7 @@
  * `git_metadata_settings`, `mcp_auth` (everything runs synchronously in-process).
  */
 import { json, type Route, type RouteContext, sse, type SseEvent } from "../../../EmulatorServer.js"
-import { isPlainObject, type JsonObject } from "../../Json.js"
+import { clone, isPlainObject, type JsonObject } from "../../Json.js"
 import type { BraintrustDeps } from "../Context.js"
 import { failBadRequest, failNotFound } from "../Errors.js"
 import { containerKeys, insertEvents } from "../Events.js"
@@ -244,7 +244,8 @@ const runEval = ({ body, path, reportViolation }: RouteContext, deps: Braintrust
     insertEvents(
       deps.store,
       deps.store.container("experiment", experiment.id),
-      rows,
+      // Copies: the rows share inputs with the stored dataset, and the store owns what it is given.
+      rows.map((row) => clone(row)),
       containerKeys(deps.store, "experiment", experiment.id, project.id)
     )
   }
