@@ -51,6 +51,8 @@ const spanRecord: fc.Arbitrary<SpanRecord> = fc.record({
   ),
   truncated: fc.option(fc.boolean(), { nil: undefined })
 }, { requiredKeys: ["traceId", "spanId", "name", "kind", "startTime", "endTime", "metadata", "metrics", "destination"] })
+  // fast-check types optional keys as `T | undefined`; the values are what a SpanRecord holds.
+  .map((record) => record as SpanRecord)
 
 describe("BraintrustSpanSink rows", () => {
   it.prop("are already in wire form: the schema pass the sink skips would change nothing", [
