@@ -31,7 +31,7 @@ import { type ContainerSpec, insertInto } from "./routes/Containers.js"
 import { datasetSpec, requireDataset } from "./routes/Datasets.js"
 import { createExperiment, experimentByName, experimentSpec, requireExperiment } from "./routes/Experiments.js"
 import { projectLogsSpec } from "./routes/Logs.js"
-import { requireProject } from "./routes/Projects.js"
+import { createProject, requireProject } from "./routes/Projects.js"
 import type { ObjectRecord } from "./Store.js"
 import { summarizeExperiment } from "./Summaries.js"
 
@@ -257,28 +257,8 @@ const checkOrgId = (deps: BraintrustDeps, path: string, orgId: unknown): void =>
 }
 
 /** Get-or-create by name, with the object shape `POST /v1/project` serves. */
-const ensureProject = (deps: BraintrustDeps, name: string): ObjectRecord => {
-  const { store } = deps
-  const existing = store.projectByName(name)
-  if (existing) return existing
-  const id = store.uuid()
-  const record: ObjectRecord = {
-    id,
-    seq: store.nextSeq(),
-    deleted: false,
-    data: {
-      id,
-      org_id: store.org.id,
-      name,
-      created: store.isoNow(),
-      deleted_at: null,
-      user_id: null,
-      settings: null
-    }
-  }
-  store.projects.set(id, record)
-  return record
-}
+const ensureProject = (deps: BraintrustDeps, name: string): ObjectRecord =>
+  deps.store.projectByName(name) ?? createProject(deps, name)
 
 const projectOfRegistration = (deps: BraintrustDeps, path: string, input: JsonObject): ObjectRecord =>
   typeof input["project_id"] === "string"

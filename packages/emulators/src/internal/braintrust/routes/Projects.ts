@@ -25,7 +25,8 @@ export const checkOrgName = (deps: BraintrustDeps, path: string, orgName: unknow
   }
 }
 
-const createProject = (deps: BraintrustDeps, name: string, description: unknown): ObjectRecord => {
+/** A new project record, stored; the shape `POST /v1/project` serves. */
+export const createProject = (deps: BraintrustDeps, name: string, description?: unknown): ObjectRecord => {
   const { store } = deps
   const id = store.uuid()
   const record: ObjectRecord = {
