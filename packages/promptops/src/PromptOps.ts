@@ -31,7 +31,7 @@ import type { RetryOptions } from "@promptops/core/RetryPolicy"
 import type { SpanSink } from "@promptops/core/SpanSink"
 import { TraceReader } from "@promptops/core/TraceReader"
 import * as Tracing from "@promptops/core/Tracing"
-import { Config, type ConfigError, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import * as NodePath from "node:path"
 
 /**
@@ -198,18 +198,24 @@ export type Resolved =
 
 const defaultApiUrl = { braintrust: "https://api.braintrust.dev", basalt: "https://api.getbasalt.ai" } as const
 
-const trimmed = (config: Config.Config<string>): Config.Config<string> =>
-  config.pipe(
-    Config.map((value) => value.trim()),
-    Config.validate({ message: "must not be empty", validation: (value) => value.length > 0 })
-  )
+/**
+ * Fails an empty value as invalid data at `name`. Effect prefixes the path of
+ * a failure mapped straight off a primitive but reports none for one mapped
+ * off a mapped config (as `Config.redacted` is), so the value is mapped once
+ * first and the path is always exactly `name`.
+ */
+const nonEmpty = <A>(name: string, config: Config.Config<A>, text: (value: A) => string): Config.Config<A> =>
+  Config.mapOrFail(Config.map(config, (value) => value), (value) =>
+    text(value).trim().length > 0
+      ? Either.right(value)
+      : Either.left(ConfigError.InvalidData([name], "must not be empty")))
 
-const apiKey = (name: string): Config.Config<Redacted.Redacted> =>
-  Config.redacted(name).pipe(
-    Config.validate({ message: "must not be empty", validation: (key) => Redacted.value(key).trim().length > 0 })
-  )
+const trimmed = (name: string): Config.Config<string> =>
+  Config.map(nonEmpty(name, Config.string(name), (value) => value), (value) => value.trim())
 
-const optionalUrl = (name: string): Config.Config<Option.Option<string>> => Config.option(trimmed(Config.string(name)))
+const apiKey = (name: string): Config.Config<Redacted.Redacted> => nonEmpty(name, Config.redacted(name), Redacted.value)
+
+const optionalUrl = (name: string): Config.Config<Option.Option<string>> => Config.option(trimmed(name))
 
 /** The defaults of `Settings`, with the documented variable names. */
 const defaults = {
@@ -219,37 +225,39 @@ const defaults = {
   braintrust: {
     apiKey: apiKey("BRAINTRUST_API_KEY"),
     apiUrl: optionalUrl("BRAINTRUST_API_URL"),
-    orgName: Config.option(trimmed(Config.string("BRAINTRUST_ORG_NAME"))),
-    project: trimmed(Config.string("BRAINTRUST_PROJECT"))
+    orgName: Config.option(trimmed("BRAINTRUST_ORG_NAME")),
+    project: trimmed("BRAINTRUST_PROJECT")
   },
   basalt: {
     apiKey: apiKey("BASALT_API_KEY"),
     apiUrl: optionalUrl("BASALT_API_URL"),
-    feature: trimmed(Config.string("BASALT_FEATURE"))
+    feature: trimmed("BASALT_FEATURE")
   },
-  local: { dir: trimmed(Config.string("PROMPTOPS_LOCAL_DIR")).pipe(Config.withDefault(defaultLocalDir)) }
+  local: { dir: trimmed("PROMPTOPS_LOCAL_DIR").pipe(Config.withDefault(defaultLocalDir)) }
 }
 
 /**
- * Every leaf of a `ConfigError` as a problem naming its setting.
+ * Every leaf of a `ConfigError` as a problem naming its setting; `fallback`
+ * names a leaf that carries no path (an app's own `Config` may fail that way).
  *
  * @since 0.1.0
  */
-export const problemsOf = (error: ConfigError.ConfigError): ReadonlyArray<ConfigurationProblem> => {
+export const problemsOf = (error: ConfigError.ConfigError, fallback = "configuration"): ReadonlyArray<ConfigurationProblem> => {
+  const setting = (path: ReadonlyArray<string>) => path.length > 0 ? path.join("_") : fallback
   switch (error._op) {
     case "And":
     case "Or":
-      return [...problemsOf(error.left), ...problemsOf(error.right)]
+      return [...problemsOf(error.left, fallback), ...problemsOf(error.right, fallback)]
     case "MissingData":
-      return [new ConfigurationProblem({ setting: error.path.join("_"), description: "is not set" })]
+      return [new ConfigurationProblem({ setting: setting(error.path), description: "is not set" })]
     default:
-      return [new ConfigurationProblem({ setting: error.path.join("_"), description: error.message })]
+      return [new ConfigurationProblem({ setting: setting(error.path), description: error.message })]
   }
 }
 
 /** Reads one setting, keeping its problems instead of failing. */
-const read = <A>(config: Config.Config<A>) =>
-  Effect.map(Effect.either(config), Either.mapLeft(problemsOf))
+const read = <A>(config: Config.Config<A>, name: string) =>
+  Effect.map(Effect.either(config), Either.mapLeft((error) => problemsOf(error, name)))
 
 const apiUrlProblem = (provider: string, setting: string, url: string) =>
   Effect.match(validateApiUrl(provider, url), {
@@ -267,7 +275,7 @@ const readVendor = <const Fields extends Record<string, Config.Config<any>>>(
     const problems: Array<ConfigurationProblem> = []
     const values: Record<string, unknown> = {}
     for (const [key, config] of Object.entries(fields)) {
-      const result = yield* read(config)
+      const result = yield* read(config, `${provider}.${key}`)
       if (Either.isLeft(result)) problems.push(...result.left)
       else values[key] = result.right
     }
@@ -286,7 +294,7 @@ const readVendor = <const Fields extends Record<string, Config.Config<any>>>(
  */
 export const resolve = (settings: Settings = {}): Effect.Effect<Resolved, ConfigurationError> =>
   Effect.gen(function*() {
-    const provider = yield* read(settings.provider ?? defaults.provider)
+    const provider = yield* read(settings.provider ?? defaults.provider, "provider")
     if (Either.isLeft(provider)) return yield* new ConfigurationError({ problems: provider.left })
     switch (provider.right) {
       case "braintrust": {
@@ -318,7 +326,7 @@ export const resolve = (settings: Settings = {}): Effect.Effect<Resolved, Config
         } as const
       }
       case "local": {
-        const dir = yield* read(settings.local?.dir ?? defaults.local.dir)
+        const dir = yield* read(settings.local?.dir ?? defaults.local.dir, "local.dir")
         if (Either.isLeft(dir)) return yield* new ConfigurationError({ provider: "local", problems: dir.left })
         return { provider: "local", dir: NodePath.resolve(dir.right) } as const
       }

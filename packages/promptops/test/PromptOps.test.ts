@@ -44,6 +44,34 @@ describe("PromptOps.resolve", () => {
       assert.notInclude(JSON.stringify(error), key)
     }))
 
+  it.effect("an empty key or project is a problem naming its variable", () =>
+    Effect.gen(function*() {
+      const error = yield* configurationError(
+        PromptOps.resolve().pipe(
+          withEnv({ PROMPTOPS_PROVIDER: "braintrust", BRAINTRUST_API_KEY: " ", BRAINTRUST_PROJECT: "" })
+        )
+      )
+      assert.deepStrictEqual(
+        error.problems.map((problem) => `${problem.setting}: ${problem.description}`),
+        ["BRAINTRUST_API_KEY: must not be empty", "BRAINTRUST_PROJECT: must not be empty"]
+      )
+    }))
+
+  it.effect("an app's own Config that fails without a path is named by its setting", () =>
+    Effect.gen(function*() {
+      // A validation after a map reports no path in Effect 3.
+      const project = Config.string("X").pipe(
+        Config.map((value) => value.trim()),
+        Config.validate({ message: "too short", validation: (value) => value.length > 3 })
+      )
+      const error = yield* configurationError(
+        PromptOps.resolve({ braintrust: { project } }).pipe(
+          withEnv({ PROMPTOPS_PROVIDER: "braintrust", BRAINTRUST_API_KEY: "k", X: "ab" })
+        )
+      )
+      assert.deepStrictEqual(error.problems.map((problem) => problem.setting), ["braintrust.project"])
+    }))
+
   it.effect("rejects an unknown provider, naming the choices", () =>
     Effect.gen(function*() {
       const error = yield* configurationError(PromptOps.resolve().pipe(withEnv({ PROMPTOPS_PROVIDER: "langfuse" })))
