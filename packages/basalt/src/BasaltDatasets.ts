@@ -28,6 +28,7 @@
 import type { Dataset, DatasetRecord } from "@promptops/core/Dataset"
 import * as Datasets from "@promptops/core/Datasets"
 import { invalidInput, type PromptOpsError } from "@promptops/core/PromptOpsError"
+import * as Records from "@promptops/core/Records"
 import { createHash } from "node:crypto"
 import { Effect, Layer, Stream } from "effect"
 import { BasaltClient, provider } from "./BasaltClient.js"
@@ -120,7 +121,7 @@ export const toRecords = (rows: ReadonlyArray<BasaltSchema.DatasetRow>): Array<D
       input = json.has(marker.scalar) ? parseJsonText(value) : value
     } else {
       const values: Record<string, unknown> = {}
-      for (const [key, value] of Object.entries(row.values)) values[key] = json.has(key) ? parseJsonText(value) : value
+      for (const [key, value] of Object.entries(row.values)) Records.set(values, key, json.has(key) ? parseJsonText(value) : value)
       input = values
     }
     const { [reservedKey]: _marker, ...metadata } = row.metadata ?? {}
@@ -154,12 +155,12 @@ export const toRow = (
     const values: Record<string, string> = {}
     const encode = (column: string, value: unknown): boolean => {
       if (typeof value === "string") {
-        values[column] = value
+        Records.set(values, column, value)
         return true
       }
       const text = JSON.stringify(toJson(value))
       if (text === undefined) return false
-      values[column] = text
+      Records.set(values, column, text)
       json.push(column)
       return true
     }

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { invalidInput, type PromptOpsError } from "@promptops/core/PromptOpsError"
+import * as Records from "@promptops/core/Records"
 import { Context, Effect, Layer } from "effect"
 import { BasaltClient, type FileUpload, provider, type UploadedFile } from "./BasaltClient.js"
 import type * as BasaltSchema from "./BasaltSchema.js"
@@ -86,8 +87,8 @@ export const make: Effect.Effect<BasaltDatasetsExtra.Service, never, BasaltClien
             }))
           }
           const uploaded = yield* client.uploadFile(file)
-          files[column] = uploaded
-          values[column] = uploaded.fileKey
+          Records.set(files, column, uploaded)
+          Records.set(values, column, uploaded.fileKey)
         }
         const response = yield* client.createDatasetItem(slug, {
           values,

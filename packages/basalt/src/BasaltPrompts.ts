@@ -22,6 +22,7 @@
 import type { ModelParams, ModelSpec, Prompt, PromptSummary } from "@promptops/core/Prompt"
 import { VersionMismatch } from "@promptops/core/PromptOpsError"
 import * as Prompts from "@promptops/core/Prompts"
+import * as Records from "@promptops/core/Records"
 import { Effect, Layer, Stream } from "effect"
 import { BasaltClient, provider } from "./BasaltClient.js"
 import type * as BasaltSchema from "./BasaltSchema.js"
@@ -67,7 +68,7 @@ export const toModelSpec = (model: BasaltSchema.PromptModel): ModelSpec => {
   if (client !== undefined) extra.client = client
   if (version !== undefined) extra.modelVersion = version
   for (const [key, value] of Object.entries(parametersRest)) {
-    if (value !== undefined) extra[key] = value
+    if (value !== undefined) Records.set(extra, key, value)
   }
   const { toolChoice, tools: toolList, ...toolsRest } = tools ?? {}
   if (Object.keys(toolsRest).length > 0) extra.toolsConfig = toolsRest

@@ -20,10 +20,18 @@
  *
  * @since 0.1.0
  */
+import * as Records from "@promptops/core/Records"
 import { Schema } from "effect"
 
 /** @since 0.1.0 */
-export const JsonObject: Schema.Record$<typeof Schema.String, typeof Schema.Unknown> = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const JsonObject: Records.Of<typeof Schema.Unknown> = Records.Unknown
+
+/**
+ * The fields an object carries beyond those named here, as an index signature.
+ * (`Schema.Struct` takes only a `Schema.Record` there, which does not keep a
+ * `__proto__` key; objects that must keep every key are `JsonObject`s.)
+ */
+const OtherFields = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 /** A string that may be absent or `null`; `null` decodes as absent. */
 const optionalString = Schema.optionalWith(Schema.String, { nullable: true })
@@ -47,7 +55,7 @@ export const Warning: Schema.optionalWith<typeof Schema.String, { nullable: true
  */
 export const IoValue: Schema.Union<[
   typeof Schema.String,
-  Schema.Record$<typeof Schema.String, typeof Schema.Unknown>,
+  Records.Of<typeof Schema.Unknown>,
   Schema.Array$<typeof Schema.Unknown>,
   typeof Schema.Null
 ]> = Schema.Union(Schema.String, JsonObject, Schema.Array(Schema.Unknown), Schema.Null)
@@ -108,10 +116,10 @@ export const PromptModelParameters = Schema.Struct({
     Schema.Struct({
       tools: Schema.optionalWith(Schema.Array(Schema.Unknown), { nullable: true }),
       toolChoice: Schema.optional(Schema.Unknown)
-    }, JsonObject),
+    }, OtherFields),
     { nullable: true }
   )
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type PromptModelParameters = typeof PromptModelParameters.Type
 
@@ -128,7 +136,7 @@ export const PromptModel = Schema.Struct({
   model: Schema.String,
   version: optionalString,
   parameters: Schema.optionalWith(PromptModelParameters, { nullable: true })
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type PromptModel = typeof PromptModel.Type
 
@@ -144,7 +152,7 @@ export const BasaltPrompt = Schema.Struct({
   text: Schema.String,
   systemText: optionalString,
   model: Schema.optionalWith(PromptModel, { nullable: true })
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type BasaltPrompt = typeof BasaltPrompt.Type
 
@@ -170,7 +178,7 @@ export const PromptListItem = Schema.Struct({
   description: optionalString,
   availableVersions: Schema.optionalWith(Schema.Array(Schema.String), { nullable: true, default: () => [] }),
   availableTags: Schema.optionalWith(Schema.Array(Schema.String), { nullable: true, default: () => [] })
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type PromptListItem = typeof PromptListItem.Type
 
@@ -192,7 +200,7 @@ export const PromptVariable = Schema.Struct({
   label: Schema.String,
   type: optionalString,
   description: optionalString
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type PromptVariable = typeof PromptVariable.Type
 
@@ -212,7 +220,7 @@ export const PromptDescription = Schema.Struct({
   /** Not in the OpenAPI file; the JS SDK's type declares them. */
   version: optionalString,
   tag: optionalString
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type PromptDescription = typeof PromptDescription.Type
 
@@ -246,7 +254,7 @@ export type PublishPromptRequest = typeof PublishPromptRequest.Type
  */
 export const PublishPromptResponse = Schema.Struct({
   warning: Warning,
-  deploymentTag: Schema.Struct({ id: Schema.String, label: Schema.String }, JsonObject)
+  deploymentTag: Schema.Struct({ id: Schema.String, label: Schema.String }, OtherFields)
 })
 /** @since 0.1.0 */
 export type PublishPromptResponse = typeof PublishPromptResponse.Type
@@ -290,7 +298,7 @@ export const DatasetSummary = Schema.Struct({
   slug: Schema.String,
   name: Schema.String,
   columns: Schema.optionalWith(Schema.Array(DatasetColumn), { nullable: true, default: () => [] })
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type DatasetSummary = typeof DatasetSummary.Type
 
@@ -311,10 +319,10 @@ export type ListDatasetsResponse = typeof ListDatasetsResponse.Type
  */
 export const DatasetRow = Schema.Struct({
   name: optionalString,
-  values: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  values: JsonObject,
   idealOutput: optionalString,
   metadata: Schema.optionalWith(JsonObject, { nullable: true })
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type DatasetRow = typeof DatasetRow.Type
 
@@ -328,7 +336,7 @@ export const BasaltDataset = Schema.Struct({
   name: Schema.String,
   columns: Schema.optionalWith(Schema.Array(DatasetColumn), { nullable: true, default: () => [] }),
   rows: Schema.optionalWith(Schema.Array(DatasetRow), { nullable: true, default: () => [] })
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type BasaltDataset = typeof BasaltDataset.Type
 
@@ -349,7 +357,7 @@ export type GetDatasetResponse = typeof GetDatasetResponse.Type
  * @since 0.1.0
  */
 export const CreateDatasetItemRequest = Schema.Struct({
-  values: Schema.Record({ key: Schema.String, value: Schema.String }),
+  values: Records.of(Schema.String),
   name: Schema.optional(Schema.NullOr(Schema.String)),
   idealOutput: Schema.optional(Schema.NullOr(Schema.String)),
   metadata: Schema.optional(Schema.NullOr(JsonObject)),
@@ -430,7 +438,7 @@ export const BasaltExperiment = Schema.Struct({
   featureSlug: optionalString,
   /** ISO-8601. */
   createdAt: optionalString
-}, JsonObject)
+}, OtherFields)
 /** @since 0.1.0 */
 export type BasaltExperiment = typeof BasaltExperiment.Type
 
@@ -519,7 +527,7 @@ export const TraceRequest = Schema.Struct({
 export type TraceRequest = typeof TraceRequest.Type
 
 /** @since 0.1.0 */
-export const IdObject: Schema.TypeLiteral<{ id: typeof Schema.String }, [{ key: typeof Schema.String; value: typeof Schema.Unknown }]> = Schema.Struct({ id: Schema.String }, JsonObject)
+export const IdObject: Schema.TypeLiteral<{ id: typeof Schema.String }, [{ key: typeof Schema.String; value: typeof Schema.Unknown }]> = Schema.Struct({ id: Schema.String }, OtherFields)
 
 /**
  * `POST /monitor/trace` as it arrives: `{ trace: { id } }` per the OpenAPI

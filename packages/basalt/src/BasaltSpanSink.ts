@@ -50,6 +50,7 @@
  */
 import { Tracing } from "@promptops/core/Tracing"
 import { isRetryable, type PromptOpsError } from "@promptops/core/PromptOpsError"
+import * as Records from "@promptops/core/Records"
 import type { SpanRecord } from "@promptops/core/SpanRecord"
 import * as SpanSink from "@promptops/core/SpanSink"
 import { Clock, Context, Duration, Effect, Layer } from "effect"
@@ -194,7 +195,7 @@ const evaluatorsOf = (value: unknown): Array<BasaltSchema.EvaluatorRef> | undefi
 const userMetadata = (record: SpanRecord): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const key in record.metadata) {
-    if (!reservedMetadata.has(key)) out[key] = record.metadata[key]
+    if (!reservedMetadata.has(key)) Records.set(out, key, record.metadata[key])
   }
   return out
 }
@@ -223,7 +224,7 @@ export const toLog = (
   const isGeneration = type === "generation"
   const otherMetrics: Record<string, number> = {}
   for (const key in record.metrics) {
-    if (!(isGeneration && tokenMetrics.has(key))) otherMetrics[key] = record.metrics[key]!
+    if (!(isGeneration && tokenMetrics.has(key))) Records.set(otherMetrics, key, record.metrics[key]!)
   }
   if (record.kind === "llm" && !isGeneration) {
     // Basalt's raw-REST example keeps an LLM span's tokens in metadata when it sends it as a `span`.

@@ -25,6 +25,7 @@ import type { Metadata } from "@promptops/core/Dataset"
 import type { EvalResult, Experiment, MetricSummary, ScoreSummary, Usage } from "@promptops/core/Experiment"
 import * as Experiments from "@promptops/core/Experiments"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
+import * as Records from "@promptops/core/Records"
 import type * as Summary from "@promptops/core/Summary"
 import { Chunk, Clock, Effect, Layer, Option, Stream } from "effect"
 import { createHash } from "node:crypto"
@@ -169,7 +170,7 @@ export const resultFromEvent = (event: BraintrustSchema.ExperimentEvent): EvalRe
     : 0
   const scores: Record<string, number | null> = {}
   for (const [name, value] of Object.entries(event.scores ?? {})) {
-    if (value === null || finite(value)) scores[name] = value
+    if (value === null || finite(value)) Records.set(scores, name, value)
   }
   const usage: { -readonly [K in keyof Usage]: Usage[K] } = {}
   if (finite(metrics["prompt_tokens"])) usage.promptTokens = metrics["prompt_tokens"]
@@ -195,12 +196,12 @@ export const resultFromEvent = (event: BraintrustSchema.ExperimentEvent): EvalRe
 }
 
 /** Braintrust metric names with a neutral name. */
-const metricNames: Readonly<Record<string, string>> = {
-  prompt_tokens: "promptTokens",
-  completion_tokens: "completionTokens",
-  tokens: "totalTokens",
-  estimated_cost: "cost"
-}
+const metricNames: ReadonlyMap<string, string> = new Map([
+  ["prompt_tokens", "promptTokens"],
+  ["completion_tokens", "completionTokens"],
+  ["tokens", "totalTokens"],
+  ["estimated_cost", "cost"]
+])
 
 /**
  * Braintrust's summary as what core merges into its own. Without a baseline
@@ -218,26 +219,26 @@ export const summaryFromBraintrust = (
   const compared = baseline !== undefined
   const scores: Record<string, ScoreSummary> = {}
   for (const [key, score] of Object.entries(response.scores ?? {})) {
-    scores[key] = {
+    Records.set(scores, key, {
       name: key,
       mean: score.score,
       count: 0,
       ...(compared && finite(score.diff) ? { diff: score.diff } : {}),
       improvements: compared ? score.improvements : 0,
       regressions: compared ? score.regressions : 0
-    }
+    })
   }
   const metrics: Record<string, MetricSummary> = {}
   for (const [key, metric] of Object.entries(response.metrics ?? {})) {
-    const name = metricNames[key] ?? key
-    metrics[name] = {
+    const name = metricNames.get(key) ?? key
+    Records.set(metrics, name, {
       name,
       mean: metric.metric,
       unit: metric.unit,
       ...(compared && finite(metric.diff) ? { diff: metric.diff } : {}),
       improvements: compared ? metric.improvements : 0,
       regressions: compared ? metric.regressions : 0
-    }
+    })
   }
   return {
     url: response.experiment_url,

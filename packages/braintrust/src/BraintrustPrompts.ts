@@ -28,6 +28,7 @@ import type * as Prompt from "@promptops/core/Prompt"
 import { DecodeError, NotFound, type PromptOpsError } from "@promptops/core/PromptOpsError"
 import * as PromptRegistry from "@promptops/core/PromptRegistry"
 import * as Prompts from "@promptops/core/Prompts"
+import * as Records from "@promptops/core/Records"
 import { Context, Effect, Either, Layer, Stream } from "effect"
 import { BraintrustClient, provider } from "./BraintrustClient.js"
 import type * as BraintrustSchema from "./BraintrustSchema.js"
@@ -110,7 +111,7 @@ const modelParamsOf = (
     if (value === undefined) continue
     const neutral = named.get(key)
     if (neutral === undefined) {
-      extra[key] = value
+      Records.set(extra, key, value)
       continue
     }
     const valid = neutral === "stop"
@@ -120,7 +121,7 @@ const modelParamsOf = (
       : typeof value === "number"
     // A value of another type than the neutral field's stays, unchanged, in `extra`.
     if (valid) out[neutral] = value
-    else if (value !== null) extra[key] = value
+    else if (value !== null) Records.set(extra, key, value)
   }
   if (tools !== undefined) out["tools"] = tools
   if (Object.keys(extra).length > 0) out["extra"] = extra

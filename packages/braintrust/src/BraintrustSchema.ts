@@ -13,6 +13,7 @@
  *
  * @since 0.1.0
  */
+import * as Records from "@promptops/core/Records"
 import { Schema } from "effect"
 
 // -----------------------------------------------------------------------------
@@ -38,7 +39,7 @@ const nullish = <S extends Schema.Schema.Any>(schema: S) => Schema.optional(Sche
  *
  * @since 0.1.0
  */
-export const JsonObject: Schema.Record$<typeof Schema.String, typeof Schema.Unknown> = Extra
+export const JsonObject: Records.Of<typeof Schema.Unknown> = Records.Unknown
 /** @since 0.1.0 */
 export type JsonObject = typeof JsonObject.Type
 
@@ -64,10 +65,7 @@ export const Score: Schema.NullOr<Schema.filter<typeof Schema.Number>> = Schema.
 )
 
 /** @since 0.1.0 */
-export const Scores: Schema.Record$<typeof Schema.String, typeof Score> = Schema.Record({
-  key: Schema.String,
-  value: Score
-})
+export const Scores: Records.Of<typeof Score> = Records.of(Score)
 /** @since 0.1.0 */
 export type Scores = typeof Scores.Type
 
@@ -372,7 +370,7 @@ export type PromptBlock = typeof PromptBlock.Type
  *
  * @since 0.1.0
  */
-export const ModelParams: Schema.Record$<typeof Schema.String, typeof Schema.Unknown> = Extra
+export const ModelParams: Records.Of<typeof Schema.Unknown> = Records.Unknown
 /** @since 0.1.0 */
 export type ModelParams = typeof ModelParams.Type
 
@@ -804,10 +802,7 @@ export const ObjectReference = open({
  *
  * @since 0.1.0
  */
-export const InsertMetrics: Schema.Record$<typeof Schema.String, Schema.NullOr<typeof Schema.Number>> = Schema.Record({
-  key: Schema.String,
-  value: Schema.NullOr(Schema.Number)
-})
+export const InsertMetrics: Records.Of<Schema.NullOr<typeof Schema.Number>> = Records.of(Schema.NullOr(Schema.Number))
 
 const controlFields = {
   id: nullish(Schema.String),

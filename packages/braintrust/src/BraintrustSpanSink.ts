@@ -35,6 +35,7 @@
  * @since 0.1.0
  */
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
+import * as Records from "@promptops/core/Records"
 import type { Destination, SpanKind, SpanRecord } from "@promptops/core/SpanRecord"
 import * as SpanSink from "@promptops/core/SpanSink"
 import { Effect, Layer } from "effect"
@@ -88,17 +89,14 @@ const kindOf = (type: unknown, stored: unknown): SpanKind => {
   }
 }
 
-const metricNames: Readonly<Record<string, string>> = {
-  promptTokens: "prompt_tokens",
-  completionTokens: "completion_tokens",
-  totalTokens: "tokens"
-}
+// Maps, not object literals: a user's metric named `constructor` must not find `Object`.
+const metricNames: ReadonlyMap<string, string> = new Map([
+  ["promptTokens", "prompt_tokens"],
+  ["completionTokens", "completion_tokens"],
+  ["totalTokens", "tokens"]
+])
 
-const neutralMetricNames: Readonly<Record<string, string>> = {
-  prompt_tokens: "promptTokens",
-  completion_tokens: "completionTokens",
-  tokens: "totalTokens"
-}
+const neutralMetricNames: ReadonlyMap<string, string> = new Map([...metricNames].map(([neutral, braintrust]) => [braintrust, neutral]))
 
 /**
  * The row of a span.
@@ -112,9 +110,9 @@ export const toRow = (record: SpanRecord): BraintrustSchema.InsertProjectLogsEve
   if (Number.isFinite(record.endTime)) metrics["end"] = record.endTime / 1000
   for (const [key, value] of Object.entries(record.metrics)) {
     if (typeof value !== "number" || !Number.isFinite(value)) continue
-    const name = metricNames[key]
+    const name = metricNames.get(key)
     if (name !== undefined) metrics[name] = Math.round(value)
-    else if (key !== "start" && key !== "end") metrics[key] = value
+    else if (key !== "start" && key !== "end") Records.set(metrics, key, value)
   }
   return {
     id: record.spanId,
@@ -159,12 +157,12 @@ export const fromRow = (
   const metrics: Record<string, number> = {}
   for (const [key, value] of Object.entries(rowMetrics)) {
     if (key === "start" || key === "end" || typeof value !== "number") continue
-    metrics[neutralMetricNames[key] ?? key] = value
+    Records.set(metrics, neutralMetricNames.get(key) ?? key, value)
   }
   const { promptops_truncated, ...metadata } = isRecord(row.metadata) ? row.metadata : {}
   const error = row.error
   const scores: Record<string, number | null> = {}
-  for (const [name, value] of Object.entries(row.scores ?? {})) scores[name] = value
+  for (const [name, value] of Object.entries(row.scores ?? {})) Records.set(scores, name, value)
   return {
     traceId: row.root_span_id,
     spanId: row.span_id,

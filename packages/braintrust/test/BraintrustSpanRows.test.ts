@@ -14,14 +14,11 @@ const hex = (length: number) =>
   fc.array(fc.constantFrom(..."0123456789abcdef"), { minLength: length, maxLength: length }).map((chars) => chars.join(""))
 
 /**
- * JSON values, as the tracer's sanitiser leaves span data. Without a
- * `__proto__` key: the schema pass drops one (it assigns properties), while
- * the rows keep it as plain data; both are harmless, but not equal.
+ * JSON values, as the tracer's sanitiser leaves span data: `__proto__` keys
+ * included, as own data (fast-check generates them on purpose).
  */
-const key = fc.string().filter((name) => name !== "__proto__")
-const json = fc.jsonValue({ maxDepth: 3 })
-  .map((value) => JSON.parse(JSON.stringify(value)) as unknown)
-  .filter((value) => !JSON.stringify(value).includes('"__proto__"'))
+const key = fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor", "toString"))
+const json = fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.parse(JSON.stringify(value)) as unknown)
 const finite = fc.double({ noNaN: true, noDefaultInfinity: true })
 
 const spanRecord: fc.Arbitrary<SpanRecord> = fc.record({
@@ -40,7 +37,10 @@ const spanRecord: fc.Arbitrary<SpanRecord> = fc.record({
     { nil: undefined }
   ),
   metadata: fc.dictionary(key, json),
-  metrics: fc.dictionary(fc.constantFrom("promptTokens", "completionTokens", "totalTokens", "cost", "extra"), finite),
+  metrics: fc.dictionary(
+    fc.constantFrom("promptTokens", "completionTokens", "totalTokens", "cost", "extra", "__proto__", "constructor"),
+    finite
+  ),
   scores: fc.option(fc.dictionary(key, fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null })), {
     nil: undefined
   }),
@@ -63,4 +63,33 @@ describe("BraintrustSpanSink rows", () => {
     // Compared as the JSON that goes on the wire (where -0 and 0 are one).
     assert.deepStrictEqual(JSON.parse(JSON.stringify(encoded)), JSON.parse(JSON.stringify(request)))
   }, { fastCheck: { numRuns: 200 } })
+})
+
+describe("BraintrustSpanSink row names", () => {
+  it("metric and score names shaped like Object.prototype members stay as they are, both ways", () => {
+    const metrics = JSON.parse('{"constructor":3,"toString":4,"__proto__":5,"promptTokens":6.4}') as Record<string, number>
+    const scores = JSON.parse('{"__proto__":1,"hasOwnProperty":0}') as Record<string, number>
+    const record: SpanRecord = {
+      traceId: "a".repeat(32),
+      spanId: "b".repeat(16),
+      name: "llm",
+      kind: "llm",
+      startTime: 1_700_000_000_000,
+      endTime: 1_700_000_000_500,
+      metadata: {},
+      metrics,
+      scores,
+      destination: { _tag: "ProjectLogs" }
+    }
+    const row = BraintrustSpanSink.toRow(record)
+    assert.strictEqual(
+      JSON.stringify(row.metrics),
+      '{"start":1700000000,"end":1700000000.5,"constructor":3,"toString":4,"__proto__":5,"prompt_tokens":6}'
+    )
+    const back = BraintrustSpanSink.fromRow({ ...row, span_id: record.spanId, root_span_id: record.traceId } as never, {
+      _tag: "ProjectLogs"
+    })
+    assert.strictEqual(JSON.stringify(back.metrics), '{"constructor":3,"toString":4,"__proto__":5,"promptTokens":6}')
+    assert.strictEqual(JSON.stringify(back.scores), '{"__proto__":1,"hasOwnProperty":0}')
+  })
 })

@@ -4,12 +4,10 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import * as Records from "./Records.js"
 
 /** @since 0.1.0 */
-export const Metadata: Schema.Record$<typeof Schema.String, typeof Schema.Unknown> = Schema.Record({
-  key: Schema.String,
-  value: Schema.Unknown
-})
+export const Metadata: Records.Of<typeof Schema.Unknown> = Records.Unknown
 /** @since 0.1.0 */
 export type Metadata = typeof Metadata.Type
 

@@ -41,6 +41,7 @@ import { Experiments } from "./Experiments.js"
 import * as Attr from "./internal/attributes.js"
 import type { InvalidInput, PromptOpsError } from "./PromptOpsError.js"
 import { invalidInput } from "./PromptOpsError.js"
+import * as Records from "./Records.js"
 
 // ---------------------------------------------------------------------------
 // Model
@@ -779,7 +780,7 @@ const makeCaseRunner = (options: {
       return { error: describeError(error) }
     }
     const record: Record<string, number | null> = {}
-    for (const score of scores) record[score.name] = score.score
+    for (const score of scores) Records.set(record, score.name, score.score)
     span.attribute(Attr.SCORES, record)
     endSpan(span, SUCCEEDED)
     return { scores }
@@ -959,16 +960,16 @@ const makeCaseRunner = (options: {
                 const outcome = list[i]!
                 const name = scorers[i]!.name
                 if ("error" in outcome) {
-                  ;(scorerErrors ??= {})[name] = outcome.error
+                  Records.set(scorerErrors ??= {}, name, outcome.error)
                   continue
                 }
                 for (const score of outcome.scores) {
-                  if (score.name in scores) {
-                    ;(scorerErrors ??= {})[name] = `score "${score.name}" was already given by another scorer`
+                  if (Object.hasOwn(scores, score.name)) {
+                    Records.set(scorerErrors ??= {}, name, `score "${score.name}" was already given by another scorer`)
                     continue
                   }
-                  scores[score.name] = score.score
-                  if (score.metadata !== undefined) (scoreMetadata ??= {})[score.name] = score.metadata
+                  Records.set(scores, score.name, score.score)
+                  if (score.metadata !== undefined) Records.set(scoreMetadata ??= {}, score.name, score.metadata)
                 }
               }
               let extra: Record<string, unknown> | undefined

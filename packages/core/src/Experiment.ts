@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import * as Records from "./Records.js"
 import { Metadata } from "./Dataset.js"
 
 /**
@@ -37,10 +38,7 @@ export const Score: Schema.NullOr<Schema.filter<typeof Schema.Number>> = Schema.
 export type Score = typeof Score.Type
 
 /** @since 0.1.0 */
-export const Scores: Schema.Record$<typeof Schema.String, typeof Score> = Schema.Record({
-  key: Schema.String,
-  value: Score
-})
+export const Scores: Records.Of<typeof Score> = Records.of(Score)
 /** @since 0.1.0 */
 export type Scores = typeof Scores.Type
 
@@ -130,8 +128,8 @@ export const ExperimentSummary = Schema.Struct({
   /** Number of results (cases × trials). */
   results: Schema.Number,
   errors: Schema.Number,
-  scores: Schema.Record({ key: Schema.String, value: ScoreSummary }),
-  metrics: Schema.Record({ key: Schema.String, value: MetricSummary }),
+  scores: Records.of(ScoreSummary),
+  metrics: Records.of(MetricSummary),
   /** Where the numbers come from: computed here, or merged with the vendor's own. */
   computedBy: Schema.Literal("local", "local+provider")
 })

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Effect, Either, Schema } from "effect"
+import * as Records from "./Records.js"
 import type { TemplateError } from "./PromptOpsError.js"
 import * as Template from "./Template.js"
 
@@ -89,7 +90,7 @@ export const ModelParams = Schema.Struct({
   responseFormat: Schema.optional(Schema.Unknown),
   tools: Schema.optional(Schema.Array(Schema.Unknown)),
   toolChoice: Schema.optional(Schema.Unknown),
-  extra: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+  extra: Schema.optional(Records.Unknown)
 })
 /** @since 0.1.0 */
 export type ModelParams = typeof ModelParams.Type
@@ -216,7 +217,7 @@ export const RenderedPrompt = Schema.Struct({
   version: Schema.String,
   messages: Schema.Array(RenderedMessage),
   model: Schema.optional(ModelSpec),
-  variables: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  variables: Records.Unknown
 })
 /** @since 0.1.0 */
 export type RenderedPrompt = typeof RenderedPrompt.Type

@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
+import * as Records from "./Records.js"
 import { Metadata } from "./Dataset.js"
 import { Scores } from "./Experiment.js"
 
@@ -39,10 +40,7 @@ export type Destination = typeof Destination.Type
  *
  * @since 0.1.0
  */
-export const SpanMetrics: Schema.Record$<typeof Schema.String, typeof Schema.Number> = Schema.Record({
-  key: Schema.String,
-  value: Schema.Number
-})
+export const SpanMetrics: Records.Of<typeof Schema.Number> = Records.of(Schema.Number)
 /**
  * Well-known keys: `promptTokens`, `completionTokens`, `totalTokens`, `cost`.
  *

@@ -8,6 +8,7 @@
  * @since 0.1.0
  */
 import type { EvalResult, Experiment, ExperimentSummary, MetricSummary, ScoreSummary } from "./Experiment.js"
+import * as Records from "./Records.js"
 
 /**
  * What a vendor's own summary may add: extra scores or metrics it aggregates
@@ -54,13 +55,13 @@ const metricsOf = (result: EvalResult): ReadonlyArray<readonly [name: string, va
   return metrics
 }
 
-const units: Record<string, string> = {
-  duration: "ms",
-  promptTokens: "tokens",
-  completionTokens: "tokens",
-  totalTokens: "tokens",
-  cost: "usd"
-}
+const units: ReadonlyMap<string, string> = new Map([
+  ["duration", "ms"],
+  ["promptTokens", "tokens"],
+  ["completionTokens", "tokens"],
+  ["totalTokens", "tokens"],
+  ["cost", "usd"]
+])
 
 interface Aggregate {
   readonly scores: Map<string, Accumulator>
@@ -149,27 +150,27 @@ export const compute = (options: {
   const scores: Record<string, ScoreSummary> = {}
   for (const [name, acc] of current.scores) {
     const comparison = base === undefined ? undefined : compare(current.caseScores, base.caseScores, name, true)
-    scores[name] = {
+    Records.set(scores, name, {
       name,
       mean: acc.count === 0 ? 0 : acc.sum / acc.count,
       count: acc.count,
       ...(comparison?.diff !== undefined ? { diff: comparison.diff } : {}),
       improvements: comparison?.improvements ?? 0,
       regressions: comparison?.regressions ?? 0
-    }
+    })
   }
   const metrics: Record<string, MetricSummary> = {}
   for (const [name, acc] of current.metrics) {
     const comparison = base === undefined ? undefined : compare(current.caseMetrics, base.caseMetrics, name, false)
-    const unit = units[name]
-    metrics[name] = {
+    const unit = units.get(name)
+    Records.set(metrics, name, {
       name,
       mean: acc.sum / acc.count,
       ...(unit !== undefined ? { unit } : {}),
       ...(comparison?.diff !== undefined ? { diff: comparison.diff } : {}),
       improvements: comparison?.improvements ?? 0,
       regressions: comparison?.regressions ?? 0
-    }
+    })
   }
   return {
     experimentId: options.experiment.id,

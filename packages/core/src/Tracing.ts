@@ -37,6 +37,7 @@ import * as Tracer from "effect/Tracer"
 import * as Ids from "./Ids.js"
 import * as Attr from "./internal/attributes.js"
 import * as Sanitize from "./internal/sanitize.js"
+import * as Records from "./Records.js"
 import { invalidInput, type PromptOpsError } from "./PromptOpsError.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 import type { Destination, SpanError, SpanKind, SpanRecord } from "./SpanRecord.js"
@@ -395,13 +396,13 @@ const buildRecord = (
     const first = key.charCodeAt(0)
     // Most attributes are neither promptops.* nor gen_ai.*: straight to metadata.
     if (first !== 112 /* p */ && first !== 103 /* g */) {
-      Sanitize.setKey(metadata ??= {}, Sanitize.cleanKey(key, budget), Sanitize.clean(value, budget))
+      Records.set(metadata ??= {}, Sanitize.cleanKey(key, budget), Sanitize.clean(value, budget))
       continue
     }
     switch (key) {
       case Attr.KIND:
         if (typeof value === "string" && SPAN_KINDS.has(value)) kind = value as SpanKind
-        else Sanitize.setKey(metadata ??= {}, Sanitize.cleanKey(key, budget), Sanitize.clean(value, budget))
+        else Records.set(metadata ??= {}, Sanitize.cleanKey(key, budget), Sanitize.clean(value, budget))
         break
       case Attr.INPUT:
         input = Sanitize.clean(value, budget)
@@ -416,9 +417,9 @@ const buildRecord = (
         const cleaned = Sanitize.clean(value, budget)
         metadata ??= {}
         if (isPlainObject(cleaned)) {
-          for (const k in cleaned) Sanitize.setKey(metadata, k, cleaned[k])
+          for (const k in cleaned) Records.set(metadata, k, cleaned[k])
         } else {
-          Sanitize.setKey(metadata, Sanitize.cleanKey(key, budget), cleaned)
+          Records.set(metadata, Sanitize.cleanKey(key, budget), cleaned)
         }
         break
       }
@@ -453,7 +454,7 @@ const buildRecord = (
         break
       default:
         if (key.startsWith("gen_ai.")) genAi = true
-        Sanitize.setKey(metadata ??= {}, Sanitize.cleanKey(key, budget), Sanitize.clean(value, budget))
+        Records.set(metadata ??= {}, Sanitize.cleanKey(key, budget), Sanitize.clean(value, budget))
     }
   }
   if (genAi) {
@@ -533,7 +534,7 @@ const setMetric = (
     return metrics
   }
   metrics ??= {}
-  Sanitize.setKey(metrics, key, n)
+  Records.set(metrics, key, n)
   budget.bytes += key.length + 12
   budget.worst += 6 * key.length + 4 + Sanitize.MAX_NUMBER_BYTES
   return metrics
@@ -562,7 +563,7 @@ const cleanScores = (value: unknown, budget: Sanitize.Budget): Record<string, nu
     const score = value[key]
     // An invalid score would make the vendor reject the whole batch: drop that score alone.
     if (score === null || (typeof score === "number" && score >= 0 && score <= 1)) {
-      Sanitize.setKey(scores, Sanitize.cleanKey(key, budget), score)
+      Records.set(scores, Sanitize.cleanKey(key, budget), score)
       budget.worst += Sanitize.MAX_NUMBER_BYTES
     } else {
       budget.changed = true

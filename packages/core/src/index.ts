@@ -25,6 +25,8 @@ export * as PromptRegistry from "./PromptRegistry.js"
 /** @since 0.1.0 */
 export * as Prompts from "./Prompts.js"
 /** @since 0.1.0 */
+export * as Records from "./Records.js"
+/** @since 0.1.0 */
 export * as SpanRecord from "./SpanRecord.js"
 /** @since 0.1.0 */
 export * as SpanSink from "./SpanSink.js"

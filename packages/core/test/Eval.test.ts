@@ -263,6 +263,29 @@ describe("Eval.run", () => {
       assert.strictEqual(run.summary.scores["a2"]!.mean, 1)
     }))
 
+  it.effect("scores named like Object.prototype members, __proto__ included, are scores like any other", () =>
+    Effect.gen(function*() {
+      const backend = makeBackend()
+      const run = yield* Eval.run({
+        name: "prototype-names",
+        data: [{ id: "c", input: "x" }],
+        task: upper,
+        scorers: [
+          Eval.scorer("toString", () => 0.25),
+          Eval.scorer("constructor", () => ({ name: "constructor", score: 0.5, metadata: { why: "kept" } })),
+          Eval.scorer("__proto__", () => 1),
+          Eval.scorer("again", () => ({ name: "toString", score: 0 }))
+        ]
+      }).pipe(Effect.provide(backend.layer))
+      const result = run.results![0]!
+      assert.deepStrictEqual(Object.entries(result.scores), [["toString", 0.25], ["constructor", 0.5], ["__proto__", 1]])
+      assert.deepStrictEqual(result.metadata, {
+        scorerErrors: { again: `score "toString" was already given by another scorer` },
+        scoreMetadata: { constructor: { why: "kept" } }
+      })
+      assert.deepStrictEqual(Object.keys(run.summary.scores), ["toString", "constructor", "__proto__"])
+    }))
+
   it.effect("a bad score is a scorer error; the other scorers still count", () =>
     Effect.gen(function*() {
       const backend = makeBackend()

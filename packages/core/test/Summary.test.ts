@@ -78,6 +78,15 @@ describe("Summary.compute", () => {
     assert.strictEqual(tokens.regressions, 1)
     assert.strictEqual(tokens.diff, 20)
   })
+
+  it("a score may be named like an Object.prototype member, __proto__ included", () => {
+    const scores = JSON.parse('{"__proto__":1,"toString":0.5,"constructor":0}') as Record<string, number>
+    const summary = Summary.compute({ experiment: experiment("e"), results: [result("a", scores)] })
+    assert.deepStrictEqual(Object.keys(summary.scores).sort(), ["__proto__", "constructor", "toString"])
+    assert.strictEqual(Object.getOwnPropertyDescriptor(summary.scores, "__proto__")?.value.mean, 1)
+    assert.strictEqual(summary.scores["toString"]!.mean, 0.5)
+    assert.strictEqual(Object.getPrototypeOf(summary.scores), Object.prototype)
+  })
 })
 
 describe("Summary.merge and hasRegressions", () => {

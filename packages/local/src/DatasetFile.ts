@@ -33,6 +33,7 @@ import * as Path from "node:path"
 import type { DatasetRecord } from "@promptops/core/Dataset"
 import { DatasetRecordInput } from "@promptops/core/Dataset"
 import { caseId } from "@promptops/core/Eval"
+import * as Records from "@promptops/core/Records"
 import type { DecodeError, PromptOpsError } from "@promptops/core/PromptOpsError"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { decodeError } from "./internal/errors.js"
@@ -338,7 +339,7 @@ export const parseCsv = (text: string, path: string): Either.Either<ReadonlyArra
             break
           }
           default:
-            extra[column] = cellValue(cell)
+            Records.set(extra, column, cellValue(cell))
         }
       }
       if (hasInput && Object.keys(extra).length > 0) metadata = { ...extra, ...metadata }

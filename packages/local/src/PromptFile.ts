@@ -33,6 +33,7 @@ import * as Path from "node:path"
 import type { Prompt as PromptType, PromptDraft } from "@promptops/core/Prompt"
 import { Message, ModelSpec, TemplateFormat, Variable } from "@promptops/core/Prompt"
 import type { DecodeError, NotFound, PromptOpsError } from "@promptops/core/PromptOpsError"
+import * as Records from "@promptops/core/Records"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { decodeError, notFound, PROVIDER } from "./internal/errors.js"
 import * as Files from "./internal/files.js"
@@ -66,7 +67,7 @@ export const PromptFile = Schema.Struct({
   name: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
   /** tag (environment) → version. Optional in a hand-written file; always written. */
-  tags: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.String }), { default: () => ({}) }),
+  tags: Schema.optionalWith(Records.of(Schema.String), { default: () => ({}) }),
   /** Oldest first; the last one is the latest. */
   versions: Schema.Array(PromptVersion)
 })
@@ -270,7 +271,7 @@ const canonicalVersion = (version: PromptVersion) =>
  */
 export const format = (file: PromptFile): string => {
   const tags: Record<string, string> = {}
-  for (const tag of Object.keys(file.tags).sort()) tags[tag] = file.tags[tag]!
+  for (const tag of Object.keys(file.tags).sort()) Records.set(tags, tag, file.tags[tag]!)
   const canonical = defined({
     slug: file.slug,
     name: file.name,
@@ -483,7 +484,7 @@ export const fromPrompts = (prompts: ReadonlyArray<PromptType>): ReadonlyArray<P
     const index = entry.versions.findIndex((existing) => existing.version === prompt.version)
     if (index >= 0) entry.versions[index] = version
     else entry.versions.push(version)
-    if (prompt.tag !== undefined) entry.tags[prompt.tag] = prompt.version
+    if (prompt.tag !== undefined) Records.set(entry.tags, prompt.tag, prompt.version)
     if (prompt.name !== undefined) entry.name = prompt.name
     if (prompt.description !== undefined) entry.description = prompt.description
   }

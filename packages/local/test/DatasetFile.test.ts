@@ -115,6 +115,16 @@ describe("DatasetFile CSV records", () => {
     ])
   })
 
+  it("a column or metadata key named __proto__ is data like any other", () => {
+    const [csv] = ok(DatasetFile.parseCsv("input,__proto__\nq,\"{\"\"x\"\":1}\"\n", "d.csv"))
+    assert.strictEqual(JSON.stringify(csv!.metadata), '{"__proto__":{"x":1}}')
+    assert.strictEqual(Object.getPrototypeOf(csv!.metadata), Object.prototype)
+    const [asInput] = ok(DatasetFile.parseCsv("__proto__,other\n[1],2\n", "d.csv"))
+    assert.strictEqual(JSON.stringify(asInput!.input), '{"__proto__":[1],"other":2}')
+    const [jsonl] = ok(DatasetFile.parseJsonl('{"input":"q","metadata":{"__proto__":{"x":1},"k":2}}\n', "d.jsonl"))
+    assert.strictEqual(JSON.stringify(jsonl!.metadata), '{"__proto__":{"x":1},"k":2}')
+  })
+
   it("bad rows name the file and the line the record starts on", () => {
     const bad = (text: string) => error(DatasetFile.parseCsv(text, "qa.csv"))
     const count = bad("input,expected\n\"two\nlines\",x\nonly-one")

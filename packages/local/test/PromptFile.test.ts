@@ -117,6 +117,17 @@ describe("PromptFile format", () => {
     assert.deepStrictEqual(Either.getOrThrow(PromptFile.parse(PromptFile.format(sample), "p.json")), sample)
   })
 
+  it("a tag or model parameter named __proto__ survives parse and format", () => {
+    const text = `{"slug":"a","tags":{"__proto__":"1"},"versions":[{"version":"1","templateFormat":"none",` +
+      `"model":{"name":"m","params":{"extra":{"__proto__":{"x":1}}}},"messages":[]}]}`
+    const file = Either.getOrThrow(PromptFile.parse(text, "a.json"))
+    assert.deepStrictEqual(Object.entries(file.tags), [["__proto__", "1"]])
+    assert.strictEqual(JSON.stringify(file.versions[0]!.model!.params.extra), '{"__proto__":{"x":1}}')
+    const again = Either.getOrThrow(PromptFile.parse(PromptFile.format(file), "a.json"))
+    assert.strictEqual(PromptFile.format(again), PromptFile.format(file))
+    assert.include(PromptFile.format(file), '"__proto__": "1"')
+  })
+
   it("tags may be left out of a hand-written file", () => {
     const file = Either.getOrThrow(PromptFile.parse(
       JSON.stringify({ slug: "a", versions: [{ version: "1", templateFormat: "none", messages: [] }] }),

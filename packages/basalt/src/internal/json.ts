@@ -1,6 +1,7 @@
 /**
  * Turning neutral values into what Basalt's JSON fields take.
  */
+import * as Records from "@promptops/core/Records"
 import type { IoValue } from "../BasaltSchema.js"
 
 /** A plain object: not an array, a date, a map, a set or a class instance with its own prototype. */
@@ -54,7 +55,7 @@ const copy = (value: unknown, ancestors: Array<object>): unknown => {
         continue
       }
       const cleaned = copy(item, ancestors)
-      if (cleaned !== undefined) out[key] = cleaned
+      if (cleaned !== undefined) Records.set(out, key, cleaned)
     }
     return out
   } finally {

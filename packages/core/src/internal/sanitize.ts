@@ -12,6 +12,7 @@
  * and small plain objects) takes one `typeof` switch per value and no
  * allocation beyond the copy.
  */
+import * as Records from "../Records.js"
 
 /** Size bounds applied to one record's data. */
 export interface Bounds {
@@ -303,7 +304,7 @@ const cleanEntries = (
     if (budget.bytes >= bounds.maxRecordBytes) {
       budget.changed = true
       budget.worst += MARKER_BYTES
-      setKey(out, "[truncated]", `${keys.length - i} more keys`)
+      Records.set(out, "[truncated]", `${keys.length - i} more keys`)
       return out
     }
     const key = keys[i]!
@@ -314,12 +315,12 @@ const cleanEntries = (
       budget.changed = true
       item = "[unreadable]"
     }
-    setKey(out, cleanKey(key, budget), cleanAt(item, depth + 1, budget))
+    Records.set(out, cleanKey(key, budget), cleanAt(item, depth + 1, budget))
   }
   if (keys.length > n) {
     budget.changed = true
     budget.worst += MARKER_BYTES
-    setKey(out, "[truncated]", `${keys.length - n} more keys`)
+    Records.set(out, "[truncated]", `${keys.length - n} more keys`)
   }
   return out
 }
@@ -338,15 +339,6 @@ export const cleanKey = (key: string, budget: Budget): string => {
   budget.bytes += out.length + 4
   budget.worst += 6 * out.length + 4
   return out
-}
-
-/** Sets an own key even when it is `__proto__`, which plain assignment would turn into a prototype change. */
-export const setKey = (target: Record<string, unknown>, key: string, value: unknown): void => {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
-  } else {
-    target[key] = value
-  }
 }
 
 const cleanError = (error: Error, depth: number, budget: Budget): Record<string, unknown> => {
@@ -380,6 +372,6 @@ const cleanMap = (map: Map<unknown, unknown>, depth: number, budget: Budget): un
   }
   if (!stringKeys) return cleanArray(Array.from(map), depth, budget)
   const entries: Record<string, unknown> = {}
-  for (const [key, item] of map) setKey(entries, key as string, item)
+  for (const [key, item] of map) Records.set(entries, key as string, item)
   return cleanEntries(entries, Object.keys(entries), depth, budget, {})
 }
