@@ -227,15 +227,22 @@ export const runAll = (
   })
 
 /**
- * The exit of a whole `eval`: the worst failure, else regressions when they
- * fail the run.
+ * When a finished eval fails the run anyway: a CI gate on regressions, on
+ * cases whose task failed, or both.
  *
  * @since 0.1.0
  */
-export const conclude = (
-  outcomes: ReadonlyArray<Outcome>,
-  failOnRegression: boolean
-): Effect.Effect<void, CliFailure> => {
+export interface Gates {
+  readonly failOnRegression: boolean
+  readonly failOnError: boolean
+}
+
+/**
+ * The exit of a whole `eval`: the worst failure, else the gates that trip.
+ *
+ * @since 0.1.0
+ */
+export const conclude = (outcomes: ReadonlyArray<Outcome>, gates: Gates): Effect.Effect<void, CliFailure> => {
   const failed = outcomes.filter((outcome) => outcome._tag === "Failed")
   if (failed.length > 0) {
     const exitCode = Math.max(...failed.map((outcome) => outcome.exitCode))
@@ -245,11 +252,18 @@ export const conclude = (
         : failure(`${failed.length} of ${outcomes.length} evals failed`)
     )
   }
-  const regressed = outcomes.filter((outcome) => outcome._tag === "Finished" && outcome.regressed)
-  if (failOnRegression && regressed.length > 0) {
-    return Effect.fail(failure(`regressions against the baseline in: ${regressed.map((outcome) => outcome.name).join(", ")}`))
+  const finished = outcomes.filter((outcome) => outcome._tag === "Finished")
+  const reasons: Array<string> = []
+  const regressed = finished.filter((outcome) => outcome.regressed)
+  if (gates.failOnRegression && regressed.length > 0) {
+    reasons.push(`regressions against the baseline in: ${regressed.map((outcome) => outcome.name).join(", ")}`)
   }
-  return Effect.void
+  const errored = finished.filter((outcome) => outcome.summary.errors > 0)
+  if (gates.failOnError && errored.length > 0) {
+    const counts = errored.map((outcome) => `${outcome.name} (${outcome.summary.errors} of ${outcome.summary.results})`)
+    reasons.push(`results with a failed task in: ${counts.join(", ")}`)
+  }
+  return reasons.length > 0 ? Effect.fail(failure(reasons.join("; "))) : Effect.void
 }
 
 const files = Args.text({ name: "files" }).pipe(
@@ -266,6 +280,10 @@ const baseline = Options.text("baseline").pipe(
 
 const failOnRegression = Options.boolean("fail-on-regression").pipe(
   Options.withDescription("Exit with 1 when a score regressed against the baseline (a CI gate).")
+)
+
+const failOnError = Options.boolean("fail-on-error").pipe(
+  Options.withDescription("Exit with 1 when the task failed for any case × trial (its result has an error).")
 )
 
 const jsonl = Options.boolean("jsonl").pipe(
@@ -292,6 +310,7 @@ export const command = Command.make(
     provider: CliOptions.provider,
     baseline,
     failOnRegression,
+    failOnError,
     jsonl,
     trials,
     concurrency
@@ -307,7 +326,7 @@ export const command = Command.make(
       // Files load before the backend starts: a typo in a path needs no configuration to report.
       const loaded = yield* Loader.load(args.files)
       const outcomes = yield* CliOptions.withBackend(args.provider, runAll(loaded, settings), { traced: true })
-      yield* conclude(outcomes, args.failOnRegression)
+      yield* conclude(outcomes, { failOnRegression: args.failOnRegression, failOnError: args.failOnError })
     })
 ).pipe(
   Command.withDescription(

@@ -53,7 +53,7 @@ describe("promptops CLI", () => {
         assert.strictEqual(root.code, 0)
         for (const name of ["eval", "prompts", "migrate", "experiments", "traces"]) assert.include(root.stdout, name)
         const expectations: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<string>]> = [
-          [["eval"], ["--fail-on-regression", "--baseline", "--jsonl", "--trials", "--concurrency", "--provider"]],
+          [["eval"], ["--fail-on-regression", "--fail-on-error", "--baseline", "--jsonl", "--trials", "--concurrency", "--provider"]],
           [["prompts", "pull"], ["--dir", "--provider"]],
           [["prompts", "push"], ["--dir"]],
           [["prompts", "diff"], ["--dir"]],
@@ -136,6 +136,30 @@ describe("promptops CLI", () => {
         const { state } = backends.get("memory")
         assert.deepStrictEqual([...state.experiments.keys()], ["exp-1", "exp-2", "exp-3", "exp-4", "exp-5"])
         assert.strictEqual(state.experiments.get("exp-3")!.results.size, 3)
+      }))
+
+    it.effect("a failed task is an error in the results; --fail-on-error exits 1 on it, --fail-on-regression does not", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const failing = (args: ReadonlyArray<string>) => withEnv("GREETING_VARIANT", "failing", Harness.run(backends, args))
+        const reported = yield* failing(["eval", greeting])
+        assert.strictEqual(reported.code, 0, "without --fail-on-error a failed task is reported, not failed")
+        assert.include(reported.stdout, "greeting: 3 results, 1 errors")
+
+        const gated = yield* failing(["eval", "--fail-on-error", greeting])
+        assert.strictEqual(gated.code, 1)
+        assert.include(gated.stderr, "results with a failed task in: greeting (1 of 3)")
+
+        // With both gates only the one that trips is named: a failed case has no score, so nothing regressed.
+        const both = yield* failing(["eval", "--fail-on-error", "--fail-on-regression", "--baseline", "exp-1", greeting])
+        assert.strictEqual(both.code, 1)
+        assert.include(both.stderr, "results with a failed task in: greeting (1 of 3)")
+        assert.notInclude(both.stderr, "regressions against the baseline")
+        const regressionOnly = yield* failing(["eval", "--fail-on-regression", "--baseline", "exp-1", greeting])
+        assert.strictEqual(regressionOnly.code, 0, regressionOnly.stderr)
+
+        const clean = yield* Harness.run(backends, ["eval", "--fail-on-error", greeting])
+        assert.strictEqual(clean.code, 0, clean.stderr)
       }))
 
     it.effect("the eval spans are exported (flushed) before the command returns", () =>
