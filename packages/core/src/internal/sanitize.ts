@@ -88,6 +88,22 @@ export const clean = (value: unknown, budget: Budget): unknown => {
   }
 }
 
+/**
+ * `text` made well-formed (lone surrogates replaced) and counted in the
+ * budget with `overhead` bytes of JSON around it; at worst every character
+ * is a 6-byte `\uXXXX` escape.
+ */
+const counted = (text: string, overhead: number, budget: Budget): string => {
+  let out = text
+  if (!(out as unknown as WellFormed).isWellFormed()) {
+    out = (out as unknown as WellFormed).toWellFormed()
+    budget.changed = true
+  }
+  budget.bytes += out.length + overhead
+  budget.worst += 6 * out.length + overhead
+  return out
+}
+
 /** A bounded string (used for names and error messages too). Never throws. */
 export const cleanString = (s: string, budget: Budget): string => {
   const remaining = budget.bounds.maxRecordBytes - budget.bytes
@@ -100,13 +116,7 @@ export const cleanString = (s: string, budget: Budget): string => {
     out = `${s.slice(0, cut)}…[truncated ${s.length - cut} chars]`
     budget.changed = true
   }
-  if (!(out as unknown as WellFormed).isWellFormed()) {
-    out = (out as unknown as WellFormed).toWellFormed()
-    budget.changed = true
-  }
-  budget.bytes += out.length + 2
-  budget.worst += 6 * out.length + 2
-  return out
+  return counted(out, 2, budget)
 }
 
 /** The longest JSON a number can take, e.g. `-2.2250738585072014e-308`. */
@@ -332,13 +342,7 @@ export const cleanKey = (key: string, budget: Budget): string => {
     out = `${out.slice(0, budget.bounds.maxStringLength)}…`
     budget.changed = true
   }
-  if (!(out as unknown as WellFormed).isWellFormed()) {
-    out = (out as unknown as WellFormed).toWellFormed()
-    budget.changed = true
-  }
-  budget.bytes += out.length + 4
-  budget.worst += 6 * out.length + 4
-  return out
+  return counted(out, 4, budget)
 }
 
 const cleanError = (error: Error, depth: number, budget: Budget): Record<string, unknown> => {
