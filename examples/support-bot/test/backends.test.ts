@@ -11,7 +11,7 @@ import { ConfigProvider, Effect, Stream } from "effect"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { Experiments, PromptOps } from "promptops"
+import { Experiments, PromptOps, TraceReader } from "promptops"
 import { candidateRun, productionRun, program } from "../src/Demo.js"
 
 const runWith = (env: Record<string, string>) =>
@@ -28,6 +28,38 @@ const experimentNames = (env: Record<string, string>) =>
     Effect.provide(PromptOps.layer),
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
   )
+
+/**
+ * The spans the demo's app opens outside its evals, once per run: the answer
+ * (`SupportBot.answer`), its prompt fetch and its model call. The user's
+ * traces hold these and nothing else: no `http.client …` span of a request
+ * promptops made, no root `PromptRegistry.push` / `Experiments.*` /
+ * `Feedback.log` / `BasaltExperiments.log` trace of its bookkeeping.
+ */
+const appSpans = ["Prompts.get", "stand-in completion", "support-bot.answer"]
+
+/** `appSpans` for `runs` runs, sorted. */
+const appSpansOf = (runs: number): Array<string> => Array.from({ length: runs }, () => appSpans).flat().sort()
+
+/** The spans in one case of an eval: its tree, with the app's spans inside the task. */
+const evalCaseSpans = [
+  "Prompts.get",
+  "cites_article",
+  "concise",
+  "eval",
+  "mentions_expected",
+  "stand-in completion",
+  "support-bot.answer",
+  "task"
+]
+
+/** Checks that the children of an answer hang under it: `parentOf` maps a span to its parent's name. */
+const assertAnswerTrees = (spans: ReadonlyArray<{ readonly name: string; readonly parent: string | undefined }>) => {
+  for (const span of spans) {
+    if (span.name === "support-bot.answer") assert.isUndefined(span.parent, "the answer is the root of its trace")
+    else assert.strictEqual(span.parent, "support-bot.answer", `${span.name} is a child of the answer`)
+  }
+}
 
 let braintrust: BraintrustEmulator.BraintrustEmulatorHandle
 let basalt: BasaltEmulator.BasaltEmulatorHandle
@@ -85,6 +117,22 @@ describe("the support bot on every backend", () => {
       assert.strictEqual(second.production.summary.scores["mentions_expected"]!.regressions, 0)
       assert.deepStrictEqual(yield* experimentNames(env), [candidateRun, productionRun, candidateRun, productionRun])
       assert.isTrue(NodeFs.existsSync(NodePath.join(localDir, "promptops.sqlite")))
+
+      // The project logs hold the app's spans of both runs, nothing of promptops's own work.
+      const logged = yield* Effect.flatMap(
+        PromptOps.traceReader,
+        (reader) => Stream.runCollect(TraceReader.readAll().pipe(Stream.provideService(TraceReader.TraceReader, reader)))
+      ).pipe(
+        Effect.provide(PromptOps.layer),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+      )
+      const spans = [...logged]
+      assert.deepStrictEqual(spans.map((span) => span.name).sort(), appSpansOf(2))
+      const byId = new Map(spans.map((span) => [span.spanId, span.name]))
+      assertAnswerTrees(spans.map((span) => ({
+        name: span.name,
+        parent: span.parentSpanId === undefined ? undefined : byId.get(span.parentSpanId) ?? "(missing)"
+      })))
     }))
 
   it.effect("braintrust (emulator): experiments and spans stored at the vendor", () =>
@@ -107,6 +155,33 @@ describe("the support bot on every backend", () => {
       // The two prompt versions were pushed by the first run only.
       const prompt = [...braintrust.store.functions.values()].find((f) => f.versions[0]?.data["slug"] === "support-answer")
       assert.strictEqual(prompt?.versions.length, 2)
+
+      // The project logs hold the app's spans of the three runs, and nothing of promptops's own work.
+      const rowsOf = (kind: "project_logs" | "experiment") =>
+        [...braintrust.store.containers.values()]
+          .filter((container) => container.kind === kind)
+          .map((container) => braintrust.store.liveRows(container).map(({ row }) => row))
+      const nameOf = (row: Record<string, unknown>) => String((row["span_attributes"] as { name?: unknown })?.name)
+      const logs = rowsOf("project_logs").flat()
+      assert.deepStrictEqual(logs.map(nameOf).sort(), appSpansOf(3))
+      const logNames = new Map(logs.map((row) => [row["span_id"], nameOf(row)]))
+      assertAnswerTrees(logs.map((row) => {
+        const parents = (row["span_parents"] ?? []) as ReadonlyArray<string>
+        return { name: nameOf(row), parent: parents.length === 0 ? undefined : logNames.get(parents[0]) ?? "(missing)" }
+      }))
+      // Each experiment holds one eval → task → score tree per case, with the app's spans in the task.
+      const experiments = rowsOf("experiment")
+      assert.strictEqual(experiments.length, 6)
+      for (const rows of experiments) {
+        const traces = new Map<unknown, Array<Record<string, unknown>>>()
+        for (const row of rows) traces.set(row["root_span_id"], [...(traces.get(row["root_span_id"]) ?? []), row])
+        assert.strictEqual(traces.size, 8)
+        for (const trace of traces.values()) {
+          assert.deepStrictEqual(trace.map(nameOf).sort(), evalCaseSpans)
+          const roots = trace.filter((row) => ((row["span_parents"] ?? []) as ReadonlyArray<string>).length === 0)
+          assert.deepStrictEqual(roots.map(nameOf), ["eval"])
+        }
+      }
     }))
 
   it.effect("basalt (emulator): experiments and the traces stored at the vendor", () =>
@@ -122,6 +197,22 @@ describe("the support bot on every backend", () => {
       assert.strictEqual(candidate.summary.comparison?.id, production.experiment.id)
       const stored = [...basalt.store.experiments.values()].map((experiment) => experiment.name)
       assert.includeMembers(stored, [productionRun, candidateRun])
-      assert.isAbove(basalt.store.traces.length, 0)
+      // The monitor holds the app's trace (the answer, its prompt fetch and its model call) and the
+      // experiments' cases; nothing of promptops's own work.
+      const monitored = basalt.store.traces.filter((trace) => trace.experimentId === undefined)
+      assert.strictEqual(monitored.length, 1)
+      const logs = monitored.flatMap((trace) =>
+        (trace.body["logs"] ?? []) as ReadonlyArray<{ readonly id: string; readonly name: string; readonly parentId: string | null }>
+      )
+      assert.deepStrictEqual(logs.map((log) => log.name).sort(), appSpansOf(1))
+      const logNames = new Map(logs.map((log) => [log.id, log.name]))
+      assertAnswerTrees(logs.map((log) => ({
+        name: log.name,
+        parent: log.parentId === null ? undefined : logNames.get(log.parentId) ?? "(missing)"
+      })))
+      assert.strictEqual(monitored[0]!.body["name"], "support-bot.answer")
+      const cases = basalt.store.traces.filter((trace) => trace.experimentId !== undefined)
+      assert.strictEqual(cases.length, 16)
+      assert.sameMembers([...new Set(cases.map((trace) => trace.experimentId))], [production.experiment.id, candidate.experiment.id])
     }))
 })

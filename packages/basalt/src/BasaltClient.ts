@@ -69,6 +69,8 @@ export interface Options {
   readonly featureSlug?: string | undefined
   /** Per attempt. Default 30 s. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** One call's total over all its attempts (`ProviderHttp.Options.deadline`); `false` for none. Default 10 s. */
+  readonly deadline?: Duration.DurationInput | false | undefined
   /** Core's retry policy settings, or `false` for one attempt per call. */
   readonly retry?: RetryPolicy.RetryOptions | false | undefined
   /**
@@ -255,6 +257,7 @@ export const make = (options: Options): Effect.Effect<BasaltClient.Service, Inva
       apiKey: options.apiKey,
       headers: { "x-basalt-sdk-type": sdkType, "x-basalt-sdk-version": sdkVersion },
       timeout: options.timeout,
+      deadline: options.deadline,
       retry: options.retry,
       transformClient: options.transformClient
     })
@@ -381,6 +384,7 @@ export const make = (options: Options): Effect.Effect<BasaltClient.Service, Inva
           provider,
           apiUrl: url.origin,
           timeout: options.timeout,
+          deadline: options.deadline,
           retry: options.retry,
           transformClient: options.transformClient
         }).pipe(Effect.provideService(HttpClient.HttpClient, httpClient))

@@ -7,6 +7,7 @@
  */
 import { invalidInput, type PromptOpsError } from "@promptops/core/PromptOpsError"
 import * as Records from "@promptops/core/Records"
+import * as Trace from "@promptops/core/Trace"
 import { Context, Effect, Layer } from "effect"
 import { BasaltClient, type FileUpload, provider, type UploadedFile } from "./BasaltClient.js"
 import type * as BasaltSchema from "./BasaltSchema.js"
@@ -101,7 +102,7 @@ export const make: Effect.Effect<BasaltDatasetsExtra.Service, never, BasaltClien
           files,
           ...(response.warning !== undefined ? { warning: response.warning } : {})
         }
-      }).pipe(Effect.withSpan("BasaltDatasetsExtra.addRow", { attributes: { "promptops.dataset": slug } }))
+      }).pipe(Trace.librarySpan("BasaltDatasetsExtra.addRow", { attributes: { "promptops.dataset": slug } }))
   })
 )
 

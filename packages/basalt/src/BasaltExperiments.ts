@@ -12,6 +12,9 @@
  * - `get`, `list`, `results` and `summarize` (with the baseline diff) answer
  *   from that memory: they know the experiments this layer created, in this
  *   process. Summaries are computed locally, by core.
+ * - `setState` keeps the run's state (complete, partial, failed) in that
+ *   memory too: Basalt cannot store it, so a default baseline is only found
+ *   among this process's runs.
  *
  * `log` is idempotent per result: a (case, trial) already delivered to an
  * experiment is not sent again, so logging the same batch twice (or again
@@ -25,6 +28,7 @@
 import type { EvalResult, Experiment } from "@promptops/core/Experiment"
 import * as Experiments from "@promptops/core/Experiments"
 import { invalidInput, NotFound } from "@promptops/core/PromptOpsError"
+import * as Trace from "@promptops/core/Trace"
 import { Effect, Layer, Option, Stream } from "effect"
 import { BasaltClient, provider, type TraceInput } from "./BasaltClient.js"
 import * as BasaltWarning from "./BasaltWarning.js"
@@ -78,6 +82,7 @@ export const toTrace = (
       scores: result.scores,
       durationMs: result.durationMs,
       ...(result.error !== undefined ? { error: result.error } : {}),
+      ...(result.scorerErrors !== undefined ? { scorerErrors: result.scorerErrors } : {}),
       ...(result.usage !== undefined ? { usage: result.usage } : {}),
       ...(result.tags !== undefined ? { tags: result.tags } : {}),
       ...(result.traceId !== undefined ? { traceId: result.traceId } : {}),
@@ -189,7 +194,7 @@ export const make = (options: Options = {}): Effect.Effect<Experiments.Experimen
             if (outcome !== undefined && outcome._tag === "Left") return yield* Effect.fail(outcome.left)
           }
         }).pipe(
-          Effect.withSpan("BasaltExperiments.log", {
+          Trace.librarySpan("BasaltExperiments.log", {
             attributes: { "promptops.experiment.id": experimentId, "promptops.results": results.length }
           })
         ),
@@ -197,6 +202,12 @@ export const make = (options: Options = {}): Effect.Effect<Experiments.Experimen
         Stream.unwrap(
           Effect.map(entryOf("Experiments.results", experimentId), (entry) => Stream.fromIterable([...entry.results.values()]))
         ),
+      // Basalt has no API to store an experiment's state: it is kept with the
+      // experiment in this layer's memory, like everything `get` and `list` return.
+      setState: (experimentId, state) =>
+        Effect.map(entryOf("Experiments.setState", experimentId), (entry) => {
+          entries.set(experimentId, { ...entry, experiment: { ...entry.experiment, state } })
+        }),
       // Basalt has no summary API: the summary is core's, computed from the results above.
       providerSummary: () => Effect.succeed(Option.none())
     })

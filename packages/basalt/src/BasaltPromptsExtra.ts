@@ -7,6 +7,7 @@
  */
 import type { Variable } from "@promptops/core/Prompt"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
+import * as Trace from "@promptops/core/Trace"
 import { Context, Effect, Layer } from "effect"
 import { BasaltClient, type PromptSelector } from "./BasaltClient.js"
 import type * as BasaltSchema from "./BasaltSchema.js"
@@ -100,7 +101,7 @@ export const make: Effect.Effect<BasaltPromptsExtra.Service, never, BasaltClient
           ...(response.warning !== undefined ? { warning: response.warning } : {}),
           raw: prompt
         }
-      }).pipe(Effect.withSpan("BasaltPromptsExtra.describe", { attributes: { "promptops.prompt.slug": slug } })),
+      }).pipe(Trace.librarySpan("BasaltPromptsExtra.describe", { attributes: { "promptops.prompt.slug": slug } })),
     publish: (slug, options) =>
       Effect.map(
         client.publishPrompt(slug, {
@@ -113,7 +114,7 @@ export const make: Effect.Effect<BasaltPromptsExtra.Service, never, BasaltClient
           label: response.deploymentTag.label,
           ...(response.warning !== undefined ? { warning: response.warning } : {})
         })
-      ).pipe(Effect.withSpan("BasaltPromptsExtra.publish", { attributes: { "promptops.prompt.slug": slug } }))
+      ).pipe(Trace.librarySpan("BasaltPromptsExtra.publish", { attributes: { "promptops.prompt.slug": slug } }))
   })
 )
 

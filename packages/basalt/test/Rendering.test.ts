@@ -19,11 +19,18 @@ const decoded = (overrides: Record<string, unknown>) =>
 
 const basaltPrompt = (text: string, systemText: string | null = null) => decoded({ text, systemText })
 
+/** The rendered user text; `""` when it rendered empty and was left out (as Basalt's SDK leaves it out). */
 const renderText = (text: string, variables?: Record<string, unknown>) =>
-  Effect.map(Prompt.render(basaltPrompt(text), variables), (rendered) => rendered.messages[0]!.content as string)
+  Effect.map(
+    Prompt.render(basaltPrompt(text), variables),
+    (rendered) => (rendered.messages.find((message) => message.role === "user")?.content ?? "") as string
+  )
 
-/** What Basalt's JS SDK produces for the same template and variables. */
-const sdk = (text: string, variables: Record<string, unknown> = {}): string => new Jinja(text).render(variables)
+/**
+ * What Basalt's JS SDK produces for the same template and variables:
+ * `renderTemplate` (`new Template(text).render(vars)`), then `buildChatMessages`, which trims.
+ */
+const sdk = (text: string, variables: Record<string, unknown> = {}): string => new Jinja(text).render(variables).trim()
 
 describe("Basalt prompt rendering (Jinja, as Basalt's JS SDK)", () => {
   it.effect("variables, with no HTML escaping", () =>
@@ -40,7 +47,7 @@ describe("Basalt prompt rendering (Jinja, as Basalt's JS SDK)", () => {
       assert.strictEqual(yield* renderText(text, {}), "Hello")
       assert.strictEqual(
         yield* renderText("{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}", { items: ["a", "b"] }),
-        "1. a\n2. b\n"
+        "1. a\n2. b"
       )
     }))
 
@@ -56,8 +63,8 @@ describe("Basalt prompt rendering (Jinja, as Basalt's JS SDK)", () => {
     Effect.gen(function*() {
       // vendors/basalt.md §4: the JS SDK renders this as "AB" (Jinja2 would give "  A\nB").
       assert.strictEqual(yield* renderText("  {% if x %}A{% endif %}\nB", { x: true }), "AB")
-      assert.strictEqual(yield* renderText("{% for i in [1, 2] %}\n{{ i }}\n{% endfor %}\n", {}), "1\n2\n")
-      assert.strictEqual(yield* renderText("{{- ' a ' -}}  b", {}), " a b")
+      assert.strictEqual(yield* renderText("x{% for i in [1, 2] %}\n{{ i }}\n{% endfor %}\n", {}), "x1\n2")
+      assert.strictEqual(yield* renderText("x{{- ' a ' -}}  b", {}), "x a b")
       assert.strictEqual(yield* renderText("line\n", {}), sdk("line\n"))
     }))
 
@@ -92,6 +99,34 @@ describe("Basalt prompt rendering (Jinja, as Basalt's JS SDK)", () => {
       // `{% raw %}` is not supported by the engine Basalt's SDK uses.
       const raw = yield* Effect.flip(renderText("{% raw %}{{ x }}{% endraw %}", {}))
       assert.strictEqual(raw._tag, "TemplateError")
+    }))
+
+  it.effect("as Basalt's buildChatMessages: texts trimmed, a system or user text that is (or renders) empty left out", () =>
+    Effect.gen(function*() {
+      const spaces = yield* Prompt.render(decoded({ text: "  Hi {{ name }}\n", systemText: "   " }), { name: "Ada" })
+      assert.deepStrictEqual(spaces.messages, [{ role: "user", content: "Hi Ada" }])
+      const emptySystem = yield* Prompt.render(decoded({ text: "Q", systemText: "{% if formal %}Be formal.{% endif %}" }), {})
+      assert.deepStrictEqual(emptySystem.messages, [{ role: "user", content: "Q" }])
+      const emptyUser = yield* Prompt.render(decoded({ text: "{{ q }}", systemText: " You are a bot " }), {})
+      assert.deepStrictEqual(emptyUser.messages, [{ role: "system", content: "You are a bot" }])
+    }))
+
+  it.effect("the cases of Basalt's SDK tests (renderTemplate, buildChatMessages), rewritten", () =>
+    Effect.gen(function*() {
+      assert.strictEqual(yield* renderText("Hello {{ name }}", { name: "World" }), "Hello World")
+      assert.strictEqual(yield* renderText("{{ greeting }} {{ name }}", { greeting: "Hi", name: "Basalt" }), "Hi Basalt")
+      // The SDK's renderTemplate gives "Hello " here; buildChatMessages then trims it.
+      assert.strictEqual(sdk("Hello {{ name }}", {}), "Hello")
+      assert.strictEqual(yield* renderText("Hello {{ name }}", {}), "Hello")
+      const logic = "{% if show %}Shown{% else %}Hidden{% endif %}"
+      assert.strictEqual(yield* renderText(logic, { show: true }), "Shown")
+      assert.strictEqual(yield* renderText(logic, { show: false }), "Hidden")
+      const both = yield* Prompt.render(decoded({ text: "Hello", systemText: "Be helpful" }), {})
+      assert.deepStrictEqual(both.messages, [{ role: "system", content: "Be helpful" }, { role: "user", content: "Hello" }])
+      const noSystem = yield* Prompt.render(decoded({ text: "Hi", systemText: "   " }), {})
+      assert.deepStrictEqual(noSystem.messages, [{ role: "user", content: "Hi" }])
+      const noUser = yield* Prompt.render(decoded({ text: "   ", systemText: "You are a bot" }), {})
+      assert.deepStrictEqual(noUser.messages, [{ role: "system", content: "You are a bot" }])
     }))
 
   it.effect("system text and text are both rendered", () =>
@@ -141,7 +176,7 @@ describe("Basalt prompt rendering (Jinja, as Basalt's JS SDK)", () => {
       FastCheck.string({ maxLength: 40 }).filter((s) => !/[{}%#]/.test(s))
     ], ([source]) => {
       const actual = Effect.runSync(renderText(source, {}))
-      return actual === sdk(source) && (actual === source || actual === source.replace(/\n$/, ""))
+      return actual === sdk(source) && actual === source.trim()
     })
   })
 })

@@ -14,7 +14,10 @@
  * }).pipe(Layer.provide(FetchHttpClient.layer))
  * ```
  *
- * The project is get-or-created once, on first use, and shared by every service.
+ * The project is resolved once and shared by every service: reads (get,
+ * list, records, results, reading spans, summaries) look it up with a read
+ * and fail with `NotFound` naming it when it does not exist; only writes
+ * (push, insert, create, log, export) get-or-create it.
  *
  * @since 0.1.0
  */

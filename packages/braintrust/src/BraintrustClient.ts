@@ -21,7 +21,7 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Ids from "@promptops/core/Ids"
-import { invalidInput, DecodeError, type InvalidInput, type PromptOpsError } from "@promptops/core/PromptOpsError"
+import { DecodeError, invalidInput, type InvalidInput, NotFound, type PromptOpsError } from "@promptops/core/PromptOpsError"
 import * as ProviderHttp from "@promptops/core/ProviderHttp"
 import type * as RetryPolicy from "@promptops/core/RetryPolicy"
 import {
@@ -142,6 +142,8 @@ export interface Options {
   readonly project?: string | undefined
   /** Per attempt, up to the response headers. Default 30 s. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** One call's total over all its attempts (`ProviderHttp.Options.deadline`); `false` for none. Default 10 s. */
+  readonly deadline?: Duration.DurationInput | false | undefined
   /** Default `RetryPolicy.defaults`; `false` for one attempt per call. */
   readonly retry?: RetryPolicy.RetryOptions | false | undefined
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
@@ -372,9 +374,17 @@ export declare namespace BraintrustClient {
     readonly project: string | undefined
     /**
      * The project named `name` (default: the configured one), get-or-created
-     * on first use and cached for the life of this client.
+     * on first use and cached for the life of this client. For writes only
+     * (push, insert, create, log, export): reads use `findProject`.
      */
     readonly resolveProject: (name?: string) => Effect.Effect<Project, PromptOpsError>
+    /**
+     * The project named `name` (default: the configured one), looked up with
+     * a read (`GET /v1/project?project_name=…`) and cached once found. Never
+     * creates it: a missing project is `NotFound` naming it, so a mistyped
+     * name fails a read instead of silently making a project.
+     */
+    readonly findProject: (name?: string) => Effect.Effect<Project, PromptOpsError>
     readonly projects: ProjectsApi
     readonly prompts: PromptsApi
     readonly environments: EnvironmentsApi
@@ -621,6 +631,7 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
       apiKey: options.apiKey,
       headers: orgName === undefined ? undefined : { "x-bt-org-name": orgName },
       timeout: options.timeout,
+      deadline: options.deadline,
       retry: options.retry,
       transformClient: options.transformClient
     })
@@ -817,32 +828,63 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
       stream: projectList.stream
     }
 
+    // Both resolutions share one cache: a project found or created once exists for either.
     const projectCache = new Map<string, Project>()
     const projectLock = yield* Effect.makeSemaphore(1)
-    const resolveProject = (name?: string): Effect.Effect<Project, PromptOpsError> =>
+    const cachedProject = (
+      operation: string,
+      name: string | undefined,
+      resolve: (wanted: string) => Effect.Effect<Project, PromptOpsError>
+    ): Effect.Effect<Project, PromptOpsError> =>
       Effect.suspend(() => {
         const wanted = name?.trim() || project
         if (wanted === undefined) {
           return fail(
-            "resolveProject",
+            operation,
             "project",
             "no Braintrust project is configured: set the `project` option (e.g. from BRAINTRUST_PROJECT)"
           )
         }
         const hit = projectCache.get(wanted)
         if (hit !== undefined) return Effect.succeed(hit)
-        // One get-or-create per name, however many callers race for it.
+        // One request per name, however many callers race for it.
         return projectLock.withPermits(1)(
           Effect.suspend(() => {
             const again = projectCache.get(wanted)
             if (again !== undefined) return Effect.succeed(again)
-            return projects.create({ name: wanted, ...(orgName !== undefined ? { org_name: orgName } : {}) }).pipe(
-              Effect.map(({ project: resolved }) => resolved),
-              Effect.tap((resolved) => Effect.sync(() => projectCache.set(wanted, resolved)))
-            )
+            return resolve(wanted).pipe(Effect.tap((resolved) => Effect.sync(() => projectCache.set(wanted, resolved))))
           })
         )
       })
+
+    const resolveProject = (name?: string): Effect.Effect<Project, PromptOpsError> =>
+      cachedProject("resolveProject", name, (wanted) =>
+        Effect.map(
+          projects.create({ name: wanted, ...(orgName !== undefined ? { org_name: orgName } : {}) }),
+          ({ project: resolved }) => resolved
+        ))
+
+    // A miss is not cached: a later write may create the project.
+    const findProject = (name?: string): Effect.Effect<Project, PromptOpsError> =>
+      cachedProject("findProject", name, (wanted) =>
+        Effect.flatMap(
+          projects.list({ project_name: wanted, ...(orgName !== undefined ? { org_name: orgName } : {}) }),
+          (found): Effect.Effect<Project, PromptOpsError> => {
+            const match = found.find((candidate) => candidate.name === wanted)
+            return match !== undefined
+              ? Effect.succeed(match)
+              : Effect.fail(
+                new NotFound({
+                  provider,
+                  operation: opName("findProject"),
+                  description: `Braintrust project "${wanted}" does not exist${
+                    orgName !== undefined ? ` in organization "${orgName}"` : ""
+                  }: check the project name (BRAINTRUST_PROJECT); reads never create a project, only writes do`,
+                  resource: `project "${wanted}"`
+                })
+              )
+          }
+        ))
 
     // --- prompts ------------------------------------------------------------
 
@@ -1130,6 +1172,7 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
       orgName,
       project,
       resolveProject,
+      findProject,
       projects,
       prompts,
       environments,

@@ -70,7 +70,9 @@ export const recordToEvent = (record: DatasetRecord): BraintrustSchema.InsertDat
 export const make = (options: Options = {}): Effect.Effect<Datasets.Datasets.Service, never, BraintrustClient> =>
   Effect.map(BraintrustClient, (client) => {
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? 100))
-    const projectId = Effect.map(client.resolveProject(options.project), (project) => project.id)
+    // Reads look the project up and never create it; only an insert get-or-creates it.
+    const projectId = Effect.map(client.findProject(options.project), (project) => project.id)
+    const writeProjectId = Effect.map(client.resolveProject(options.project), (project) => project.id)
     // name → dataset id, for inserts; a dataset deleted meanwhile is forgotten on its NotFound.
     const ids = new Map<string, string>()
 
@@ -92,7 +94,7 @@ export const make = (options: Options = {}): Effect.Effect<Datasets.Datasets.Ser
       Effect.suspend(() => {
         const known = ids.get(name)
         if (known !== undefined) return Effect.succeed(known)
-        return projectId.pipe(
+        return writeProjectId.pipe(
           Effect.flatMap((project_id) => client.datasets.create({ project_id, name })),
           Effect.map(({ dataset }) => dataset.id),
           Effect.tap((id) => Effect.sync(() => ids.set(name, id)))

@@ -8,26 +8,42 @@
  *   and as `dataset_id` when the project has a dataset of that name.
  * - `log` writes one root `eval` row per result: input, output, expected,
  *   scores, error, tags, metadata, and metrics (`start`/`end` in unix seconds,
- *   tokens, cost). Its id is deterministic, so a retried or repeated `log`
+ *   tokens, cost); the scorer errors ride in `metadata.promptops.scorer_errors`.
+ *   Its id is deterministic, so a retried or repeated `log`
  *   replaces the row instead of duplicating it: the result's `eval` span id
  *   when it carries one (the row is then merged into the span's row, which the
  *   tracing pipeline writes to the same experiment), otherwise a hash of
  *   (experiment id, case id, trial). The case id, trial and exact duration
  *   ride in `metadata.promptops`.
  * - `results` fetches every row once and reads back the root `eval` rows.
+ * - `setState` stores the run's state in the experiment's
+ *   `metadata.promptops.state` (`PATCH /v1/experiment/{id}`, a deep merge);
+ *   `get` and `list` read it back. A PATCH cannot remove a key, so every
+ *   field is written, an absent one as an empty value.
  * - The summary core computes is merged with Braintrust's own
  *   (`GET /v1/experiment/{id}/summarize?summarize_scores=true`), which adds
- *   columns only the server has (server-side scorers, trace-wide metrics).
+ *   columns only the server has (server-side scorers, trace-wide metrics),
+ *   under core's names and units (`prompt_tokens` is `promptTokens` in
+ *   tokens, `duration` in seconds becomes milliseconds, …).
  *
  * @since 0.1.0
  */
 import type { Metadata } from "@promptops/core/Dataset"
-import type { EvalResult, Experiment, MetricSummary, ScoreSummary, Usage } from "@promptops/core/Experiment"
+import type {
+  EvalResult,
+  Experiment,
+  ExperimentState,
+  MetricSummary,
+  ScoreSummary,
+  Usage
+} from "@promptops/core/Experiment"
+import { ExperimentState as ExperimentStateSchema } from "@promptops/core/Experiment"
 import * as Experiments from "@promptops/core/Experiments"
-import type { PromptOpsError } from "@promptops/core/PromptOpsError"
+import { invalidInput, type PromptOpsError } from "@promptops/core/PromptOpsError"
 import * as Records from "@promptops/core/Records"
 import type * as Summary from "@promptops/core/Summary"
-import { Chunk, Clock, Effect, Layer, Option, Stream } from "effect"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Chunk, Clock, Effect, Either, Layer, Option, Schema, Stream } from "effect"
 import { createHash } from "node:crypto"
 import { BraintrustClient, provider } from "./BraintrustClient.js"
 import * as BraintrustSchema from "./BraintrustSchema.js"
@@ -65,6 +81,46 @@ const withoutReserved = (metadata: unknown): { readonly metadata: Metadata; read
 // -----------------------------------------------------------------------------
 
 /**
+ * A run's state as stored in `metadata.promptops.state`. Every field is
+ * written, an absent one as an empty value (`-1`, `""`), because a PATCH
+ * deep-merges and cannot remove the value an earlier state set.
+ *
+ * @since 0.1.0
+ */
+export const stateToMetadata = (state: ExperimentState): Record<string, unknown> => ({
+  status: state.status,
+  total: state.total ?? -1,
+  completed: state.completed,
+  errors: state.errors,
+  scorer_errors: state.scorerErrors,
+  gate: state.gate ?? "",
+  reason: state.reason ?? ""
+})
+
+const decodeState = Schema.decodeUnknownEither(ExperimentStateSchema)
+
+/**
+ * Reads a stored state back; `undefined` when there is none, or when it is
+ * not one this package wrote (the experiment then counts as made before
+ * states existed).
+ *
+ * @since 0.1.0
+ */
+export const stateFromMetadata = (stored: unknown): ExperimentState | undefined => {
+  if (!isRecord(stored)) return undefined
+  const decoded = decodeState({
+    status: stored["status"],
+    ...(finite(stored["total"]) && stored["total"] >= 0 ? { total: stored["total"] } : {}),
+    completed: stored["completed"],
+    errors: stored["errors"],
+    scorerErrors: stored["scorer_errors"],
+    ...(stored["gate"] === "passed" || stored["gate"] === "failed" ? { gate: stored["gate"] } : {}),
+    ...(typeof stored["reason"] === "string" && stored["reason"] !== "" ? { reason: stored["reason"] } : {})
+  })
+  return Either.isRight(decoded) ? decoded.right : undefined
+}
+
+/**
  * The row id of a result without a span: a hash of (experiment id, case id,
  * trial), 32 hex characters. The same result always gets the same id.
  *
@@ -82,6 +138,7 @@ export const fromBraintrust = (experiment: BraintrustSchema.Experiment): Experim
   const { metadata, reserved } = withoutReserved(experiment.metadata)
   const dataset = typeof reserved["dataset"] === "string" ? reserved["dataset"] : experiment.dataset_id ?? undefined
   const created = typeof experiment.created === "string" ? Date.parse(experiment.created) : Number.NaN
+  const state = stateFromMetadata(reserved["state"])
   return {
     id: experiment.id,
     name: experiment.name,
@@ -89,6 +146,7 @@ export const fromBraintrust = (experiment: BraintrustSchema.Experiment): Experim
     ...(dataset !== undefined ? { dataset } : {}),
     ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
     ...(Number.isFinite(created) ? { createdAt: created } : {}),
+    ...(state !== undefined ? { state } : {}),
     source: { provider, raw: experiment }
   }
 }
@@ -134,7 +192,12 @@ export const resultToEvent = (
     scores: result.scores,
     metadata: {
       ...result.metadata,
-      [metadataKey]: { case_id: result.caseId, trial: result.trial, duration_ms: durationMs }
+      [metadataKey]: {
+        case_id: result.caseId,
+        trial: result.trial,
+        duration_ms: durationMs,
+        ...(result.scorerErrors !== undefined ? { scorer_errors: result.scorerErrors } : {})
+      }
     },
     ...(result.tags !== undefined ? { tags: result.tags } : {}),
     metrics: { start: startMs / 1000, end: loggedAtMs / 1000, ...usageMetrics(result.usage) }
@@ -146,6 +209,18 @@ const errorText = (error: unknown): string | undefined => {
   if (typeof error === "string") return error
   if (isRecord(error) && typeof error["message"] === "string") return error["message"]
   return JSON.stringify(error)
+}
+
+const scorerErrorsOf = (stored: unknown): Record<string, string> | undefined => {
+  if (!isRecord(stored)) return undefined
+  const out: Record<string, string> = {}
+  let any = false
+  for (const [name, message] of Object.entries(stored)) {
+    if (typeof message !== "string") continue
+    Records.set(out, name, message)
+    any = true
+  }
+  return any ? out : undefined
 }
 
 /**
@@ -178,6 +253,7 @@ export const resultFromEvent = (event: BraintrustSchema.ExperimentEvent): EvalRe
   if (finite(metrics["tokens"])) usage.totalTokens = metrics["tokens"]
   if (finite(metrics["cost"])) usage.cost = metrics["cost"]
   const error = errorText(event.error)
+  const scorerErrors = scorerErrorsOf(reserved["scorer_errors"])
   return {
     caseId: typeof reserved["case_id"] === "string" ? reserved["case_id"] : event.origin?.id ?? event.id,
     trial: finite(reserved["trial"]) ? reserved["trial"] : 0,
@@ -186,6 +262,7 @@ export const resultFromEvent = (event: BraintrustSchema.ExperimentEvent): EvalRe
     ...(event.expected !== undefined && event.expected !== null ? { expected: event.expected } : {}),
     scores,
     ...(error !== undefined ? { error } : {}),
+    ...(scorerErrors !== undefined ? { scorerErrors } : {}),
     metadata,
     ...(Array.isArray(event.tags) ? { tags: event.tags } : {}),
     durationMs,
@@ -195,12 +272,27 @@ export const resultFromEvent = (event: BraintrustSchema.ExperimentEvent): EvalRe
   }
 }
 
-/** Braintrust metric names with a neutral name. */
-const metricNames: ReadonlyMap<string, string> = new Map([
-  ["prompt_tokens", "promptTokens"],
-  ["completion_tokens", "completionTokens"],
-  ["tokens", "totalTokens"],
-  ["estimated_cost", "cost"]
+/**
+ * Braintrust's summary metrics under core's names and units: token counts
+ * (unit `tok`) are `tokens`, durations in seconds (`s`) become milliseconds,
+ * cost is `usd`. `scale` converts the value into the neutral unit.
+ */
+const metricNames: ReadonlyMap<string, { readonly name: string; readonly unit: string; readonly scale: number }> =
+  new Map([
+    ["prompt_tokens", { name: "promptTokens", unit: "tokens", scale: 1 }],
+    ["completion_tokens", { name: "completionTokens", unit: "tokens", scale: 1 }],
+    ["tokens", { name: "totalTokens", unit: "tokens", scale: 1 }],
+    ["total_tokens", { name: "totalTokens", unit: "tokens", scale: 1 }],
+    ["estimated_cost", { name: "cost", unit: "usd", scale: 1 }],
+    ["cost", { name: "cost", unit: "usd", scale: 1 }],
+    ["duration", { name: "duration", unit: "ms", scale: 1000 }]
+  ])
+
+/** Braintrust's units for the metrics not named above. */
+const metricUnits: ReadonlyMap<string, { readonly unit: string; readonly scale: number }> = new Map([
+  ["tok", { unit: "tokens", scale: 1 }],
+  ["s", { unit: "ms", scale: 1000 }],
+  ["$", { unit: "usd", scale: 1 }]
 ])
 
 /**
@@ -225,17 +317,22 @@ export const summaryFromBraintrust = (
       count: 0,
       ...(compared && finite(score.diff) ? { diff: score.diff } : {}),
       improvements: compared ? score.improvements : 0,
-      regressions: compared ? score.regressions : 0
+      regressions: compared ? score.regressions : 0,
+      missing: 0
     })
   }
   const metrics: Record<string, MetricSummary> = {}
   for (const [key, metric] of Object.entries(response.metrics ?? {})) {
-    const name = metricNames.get(key) ?? key
+    const known = metricNames.get(key)
+    const name = known?.name ?? key
+    const byUnit = known === undefined ? metricUnits.get(metric.unit) : undefined
+    const unit = known?.unit ?? byUnit?.unit ?? metric.unit
+    const scale = known?.scale ?? byUnit?.scale ?? 1
     Records.set(metrics, name, {
       name,
-      mean: metric.metric,
-      unit: metric.unit,
-      ...(compared && finite(metric.diff) ? { diff: metric.diff } : {}),
+      mean: metric.metric * scale,
+      unit,
+      ...(compared && finite(metric.diff) ? { diff: metric.diff * scale } : {}),
       improvements: compared ? metric.improvements : 0,
       regressions: compared ? metric.regressions : 0
     })
@@ -260,7 +357,9 @@ export const summaryFromBraintrust = (
 export const make = (options: Options = {}): Effect.Effect<Experiments.Experiments.Service, never, BraintrustClient> =>
   Effect.map(BraintrustClient, (client) => {
     const batchSize = Math.max(1, Math.floor(options.batchSize ?? 100))
-    const projectId = Effect.map(client.resolveProject(options.project), (project) => project.id)
+    // Reads (list) look the project up and never create it; only `create` get-or-creates it.
+    const projectId = Effect.map(client.findProject(options.project), (project) => project.id)
+    const writeProjectId = Effect.map(client.resolveProject(options.project), (project) => project.id)
 
     const datasetIdOf = (project_id: string, dataset: string): Effect.Effect<string | undefined, PromptOpsError> =>
       BraintrustSchema.isObjectId(dataset)
@@ -272,7 +371,7 @@ export const make = (options: Options = {}): Effect.Effect<Experiments.Experimen
 
     const create = (request: Experiments.CreateOptions): Effect.Effect<Experiment, PromptOpsError> =>
       Effect.gen(function*() {
-        const project_id = yield* projectId
+        const project_id = yield* writeProjectId
         // As the memory backend does: an unknown baseline is NotFound, not a silently dangling link.
         if (request.baseline !== undefined) yield* client.experiments.get(request.baseline)
         const datasetId = request.dataset === undefined ? undefined : yield* datasetIdOf(project_id, request.dataset)
@@ -311,8 +410,29 @@ export const make = (options: Options = {}): Effect.Effect<Experiments.Experimen
           })))
       )
 
+    const setState = (experimentId: string, state: ExperimentState): Effect.Effect<void, PromptOpsError> =>
+      Effect.flatMap(
+        BraintrustSchema.isObjectId(experimentId)
+          ? Effect.succeed(experimentId)
+          : Effect.fail(invalidInput({
+            provider,
+            operation: "Experiments.setState",
+            path: "experimentId",
+            description: `experimentId must be a Braintrust object id (a UUID), got "${experimentId}"`
+          })),
+        (id) =>
+          Effect.asVoid(client.http.json(
+            "BraintrustClient.experiments.update",
+            HttpClientRequest.patch(`/v1/experiment/${id}`).pipe(
+              HttpClientRequest.bodyUnsafeJson({ metadata: { [metadataKey]: { state: stateToMetadata(state) } } })
+            ),
+            Schema.Unknown
+          ))
+      )
+
     return Experiments.make({
       provider,
+      setState,
       create,
       get: (id) => Effect.map(client.experiments.get(id), fromBraintrust),
       list: () =>

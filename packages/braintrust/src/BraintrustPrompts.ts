@@ -17,15 +17,22 @@
  *   never the get-or-create `POST`, which would return an existing prompt
  *   unmodified.
  * - `prompt_data` ↔ neutral: chat messages map one to one (roles `function`
- *   → `tool`, `model` → `assistant`); a completion prompt becomes one user
- *   message; `options.model` and `options.params` become the model spec, with
- *   the chat block's `tools` (a JSON string) as `params.tools`;
- *   `template_format` defaults to mustache, and `nunjucks` is the neutral `jinja`.
+ *   → `tool`, `model` → `assistant`), with an assistant's `tool_calls` as
+ *   `toolCalls`, a tool message's `tool_call_id` as `toolCallId` and `file`
+ *   parts as file parts; a completion prompt becomes one user message;
+ *   `options.model` and `options.params` become the model spec, with the chat
+ *   block's `tools` (a JSON string) as `params.tools` and the parameters only
+ *   Braintrust reads (`use_cache`, `reasoning_enabled`, `reasoning_budget`) as
+ *   `params.vendor`; `template_format` defaults to mustache, and `nunjucks` is
+ *   the neutral `nunjucks` (not Basalt's `jinja`: they render differently).
+ * - A `jinja` draft is pushed as `nunjucks` only when every template in it
+ *   renders the same in both (`Prompt.formatDifferences`); otherwise the
+ *   push fails with a `TemplateError` listing what differs.
  *
  * @since 0.1.0
  */
-import type * as Prompt from "@promptops/core/Prompt"
-import { DecodeError, NotFound, type PromptOpsError } from "@promptops/core/PromptOpsError"
+import * as Prompt from "@promptops/core/Prompt"
+import { DecodeError, NotFound, type PromptOpsError, TemplateError } from "@promptops/core/PromptOpsError"
 import * as PromptRegistry from "@promptops/core/PromptRegistry"
 import * as Prompts from "@promptops/core/Prompts"
 import * as Records from "@promptops/core/Records"
@@ -78,15 +85,51 @@ const contentOf = (
     else if (part.type === "image_url") {
       const detail = imageDetail(part.image_url.detail)
       parts.push({ type: "image_url", url: part.image_url.url, ...(detail !== undefined ? { detail } : {}) })
+    } else if (part.type === "file") {
+      const file = part.file
+      parts.push({
+        type: "file",
+        ...(typeof file.file_data === "string" ? { data: file.file_data } : {}),
+        ...(typeof file.file_id === "string" ? { fileId: file.file_id } : {}),
+        ...(typeof file.filename === "string" ? { filename: file.filename } : {})
+      })
     } else {
       return Either.left({
         path: `${path}[${i}]`,
-        description: `a "${part.type}" content part has no neutral form (text and image_url parts do)`
+        description: `a "${(part as { type: string }).type}" content part has no neutral form`
       })
     }
   }
   return Either.right(parts)
 }
+
+/** An OpenAI tool call: `{ id, type: "function", function: { name, arguments } }`. */
+const toolCallsOf = (
+  calls: ReadonlyArray<unknown> | null | undefined,
+  path: string
+): Either.Either<ReadonlyArray<Prompt.ToolCall> | undefined, Problem> => {
+  if (calls === undefined || calls === null) return Either.right(undefined)
+  const out: Array<Prompt.ToolCall> = []
+  for (let i = 0; i < calls.length; i++) {
+    const call = calls[i] as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } }
+    const fn = typeof call === "object" && call !== null ? call.function : undefined
+    if (
+      typeof call !== "object" || call === null || typeof call.id !== "string" ||
+      (call.type !== undefined && call.type !== "function") || typeof fn !== "object" || fn === null ||
+      typeof fn.name !== "string" || typeof fn.arguments !== "string"
+    ) {
+      return Either.left({
+        path: `${path}[${i}]`,
+        description: `a tool call must be { id, type: "function", function: { name, arguments } } with string values`
+      })
+    }
+    out.push({ id: call.id, name: fn.name, arguments: fn.arguments })
+  }
+  return Either.right(out)
+}
+
+/** The parameters Braintrust's SDK strips before a call (its `BraintrustModelParams`). */
+const vendorParams: ReadonlySet<string> = new Set(["use_cache", "reasoning_enabled", "reasoning_budget"])
 
 /** The vendor keys with a neutral name, and that name. */
 const namedParams: ReadonlyArray<readonly [vendor: string, neutral: keyof Prompt.ModelParams]> = [
@@ -106,9 +149,14 @@ const modelParamsOf = (
 ): Prompt.ModelParams => {
   const out: Record<string, unknown> = {}
   const extra: Record<string, unknown> = {}
+  const vendor: Record<string, unknown> = {}
   const named = new Map(namedParams)
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined) continue
+    if (vendorParams.has(key)) {
+      Records.set(vendor, key, value)
+      continue
+    }
     const neutral = named.get(key)
     if (neutral === undefined) {
       Records.set(extra, key, value)
@@ -125,6 +173,7 @@ const modelParamsOf = (
   }
   if (tools !== undefined) out["tools"] = tools
   if (Object.keys(extra).length > 0) out["extra"] = extra
+  if (Object.keys(vendor).length > 0) out["vendor"] = vendor
   return out as Prompt.ModelParams
 }
 
@@ -141,7 +190,7 @@ const toolsOf = (tools: string | undefined, path: string): Either.Either<Readonl
 }
 
 const templateFormatOf = (format: string | null | undefined): Prompt.TemplateFormat =>
-  format === "nunjucks" ? "jinja" : format === "none" ? "none" : "mustache"
+  format === "nunjucks" ? "nunjucks" : format === "none" ? "none" : "mustache"
 
 /**
  * A Braintrust prompt as the neutral `Prompt`. `tag` is the environment it
@@ -164,10 +213,14 @@ export const fromBraintrust = (
       const message = block.messages[i]!
       const content = contentOf(message.content, `prompt_data.prompt.messages[${i}].content`)
       if (Either.isLeft(content)) return Either.left(content.left)
+      const toolCalls = toolCallsOf(message.tool_calls, `prompt_data.prompt.messages[${i}].tool_calls`)
+      if (Either.isLeft(toolCalls)) return Either.left(toolCalls.left)
       messages.push({
         role: roleOf(message.role),
         content: content.right,
-        ...(typeof message.name === "string" ? { name: message.name } : {})
+        ...(typeof message.name === "string" ? { name: message.name } : {}),
+        ...(toolCalls.right !== undefined ? { toolCalls: toolCalls.right } : {}),
+        ...(typeof message.tool_call_id === "string" ? { toolCallId: message.tool_call_id } : {})
       })
     }
     const parsedTools = toolsOf(block.tools, "prompt_data.prompt.tools")
@@ -195,16 +248,41 @@ const messageToBraintrust = (message: Prompt.Message): BraintrustSchema.ChatMess
   role: message.role,
   content: typeof message.content === "string"
     ? message.content
-    : message.content.map((part): BraintrustSchema.ChatContentPart =>
-      part.type === "text"
-        ? { type: "text", text: part.text }
-        : { type: "image_url", image_url: { url: part.url, ...(part.detail !== undefined ? { detail: part.detail } : {}) } }
-    ),
-  ...(message.name !== undefined ? { name: message.name } : {})
+    : message.content.map((part): BraintrustSchema.ChatContentPart => {
+      switch (part.type) {
+        case "text":
+          return { type: "text", text: part.text }
+        case "image_url":
+          return {
+            type: "image_url",
+            image_url: { url: part.url, ...(part.detail !== undefined ? { detail: part.detail } : {}) }
+          }
+        case "file":
+          return {
+            type: "file",
+            file: {
+              ...(part.data !== undefined ? { file_data: part.data } : {}),
+              ...(part.fileId !== undefined ? { file_id: part.fileId } : {}),
+              ...(part.filename !== undefined ? { filename: part.filename } : {})
+            }
+          }
+      }
+    }),
+  ...(message.name !== undefined ? { name: message.name } : {}),
+  ...(message.toolCalls !== undefined
+    ? {
+      tool_calls: message.toolCalls.map((call) => ({
+        id: call.id,
+        type: "function",
+        function: { name: call.name, arguments: call.arguments }
+      }))
+    }
+    : {}),
+  ...(message.toolCallId !== undefined ? { tool_call_id: message.toolCallId } : {})
 })
 
 const paramsToBraintrust = (params: Prompt.ModelParams): Record<string, unknown> => {
-  const out: Record<string, unknown> = { ...params.extra }
+  const out: Record<string, unknown> = { ...params.extra, ...params.vendor }
   if (params.temperature !== undefined) out["temperature"] = params.temperature
   if (params.maxTokens !== undefined) out["max_tokens"] = params.maxTokens
   if (params.topP !== undefined) out["top_p"] = params.topP
@@ -219,6 +297,8 @@ const paramsToBraintrust = (params: Prompt.ModelParams): Record<string, unknown>
 /**
  * A neutral draft as Braintrust `prompt_data`: always a chat prompt. The
  * model spec's `provider` has no place in `prompt_data` and is not stored.
+ * A `jinja` draft is labelled `nunjucks`: check `jinjaDifferences` first
+ * (`push` does), as the two render differently.
  *
  * @since 0.1.0
  */
@@ -236,6 +316,27 @@ export const toBraintrust = (draft: Prompt.PromptDraft): BraintrustSchema.Prompt
     template_format: draft.templateFormat === "jinja" ? "nunjucks" : draft.templateFormat
   }
 }
+
+/**
+ * Why a `jinja` draft (Basalt's format) cannot be stored as Braintrust's
+ * `nunjucks`: the constructs that would render differently there. Empty for
+ * any other format, and for a jinja draft that renders the same.
+ *
+ * @since 0.1.0
+ */
+export const jinjaDifferences = (draft: Prompt.PromptDraft): ReadonlyArray<string> =>
+  draft.templateFormat === "jinja" ? Prompt.formatDifferences(draft, "nunjucks") : []
+
+const conversionError = (draft: Prompt.PromptDraft, differences: ReadonlyArray<string>): TemplateError =>
+  new TemplateError({
+    provider,
+    operation: "PromptRegistry.push",
+    format: "jinja",
+    missing: [],
+    description: `prompt "${draft.slug}" is a jinja template (Basalt's format), which Braintrust cannot store: ` +
+      `its nunjucks renders it differently (${differences.join("; ")}). Rewrite it as nunjucks or mustache, ` +
+      `or convert it knowingly (promptops migrate --convert-templates)`
+  })
 
 // -----------------------------------------------------------------------------
 // Services
@@ -255,7 +356,9 @@ export const make = (options: Options = {}): Effect.Effect<
   BraintrustClient
 > =>
   Effect.map(BraintrustClient, (client) => {
-    const projectId = Effect.map(client.resolveProject(options.project), (project) => project.id)
+    // Reads look the project up and never create it; only a push get-or-creates it.
+    const projectId = Effect.map(client.findProject(options.project), (project) => project.id)
+    const writeProjectId = Effect.map(client.resolveProject(options.project), (project) => project.id)
 
     const toPrompt = (operation: string, prompt: BraintrustSchema.Prompt, tag: string | undefined) =>
       Either.match(fromBraintrust(prompt, { tag }), {
@@ -365,7 +468,9 @@ export const make = (options: Options = {}): Effect.Effect<
 
     const push = (draft: Prompt.PromptDraft): Effect.Effect<Prompt.Prompt, PromptOpsError> =>
       Effect.gen(function*() {
-        const project_id = yield* projectId
+        const differences = jinjaDifferences(draft)
+        if (differences.length > 0) return yield* conversionError(draft, differences)
+        const project_id = yield* writeProjectId
         if (draft.tag !== undefined) yield* ensureEnvironment(draft.tag)
         const { prompt } = yield* client.prompts.replace({
           project_id,

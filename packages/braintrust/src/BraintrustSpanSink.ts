@@ -263,6 +263,6 @@ export const readTrace = (
     const rows: ReadonlyArray<BraintrustSchema.ProjectLogsEvent | BraintrustSchema.ExperimentEvent> =
       destination._tag === "Experiment"
         ? yield* client.experiments.fetchAll(destination.experimentId)
-        : yield* client.projectLogs.fetchAll((yield* client.resolveProject(options.project)).id)
+        : yield* client.projectLogs.fetchAll((yield* client.findProject(options.project)).id)
     return rows.filter((row) => row.root_span_id === traceId).map((row) => fromRow(row, destination))
   })

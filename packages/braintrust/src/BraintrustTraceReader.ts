@@ -21,8 +21,15 @@
  * - a read costs one walk over the rows newer than the cursor: cheap when
  *   tailing, a walk of the whole object when reading from the start.
  *
+ * **Newest first** (`order: "newest"`, a tail) is the order fetch serves, so
+ * it reads only what it shows: the `limit` newest spans lie in the `limit`
+ * newest traces, so one fetch of `limit` traces serves it (more pages only
+ * when rows are not spans or belong to another trace). Its cursor is past the
+ * newest transaction seen, for following what comes next oldest first.
+ *
  * Only rows that are spans are returned (a `span_id` and `span_attributes`);
- * `traceId` is filtered here, since fetch has no such filter.
+ * `traceId` (a whole id or a prefix) is filtered here, since fetch has no
+ * such filter.
  *
  * @since 0.1.0
  */
@@ -120,7 +127,14 @@ export const make = (options: Options = {}): Effect.Effect<TraceReader.TraceRead
           const destination: Destination = experimentId === undefined
             ? { _tag: "ProjectLogs" }
             : { _tag: "Experiment", experimentId }
-          const fetchLimit = options.fetchLimit ?? Math.min(defaultFetchLimit, Math.max(100, request.limit))
+          const newestFirst = request.order === "newest"
+          // Newest first, `limit` traces hold the `limit` newest spans: a tail asks for no more than it shows.
+          // A trace filter skips most traces, so it reads in larger pages.
+          const fetchLimit = options.fetchLimit ??
+            Math.min(
+              defaultFetchLimit,
+              newestFirst && request.traceId === undefined ? request.limit : Math.max(100, request.limit)
+            )
           if (!Number.isInteger(fetchLimit) || fetchLimit < 1) {
             return yield* Effect.fail(invalidInput({
               provider,
@@ -129,12 +143,16 @@ export const make = (options: Options = {}): Effect.Effect<TraceReader.TraceRead
               description: `must be a positive integer, got ${String(fetchLimit)}`
             }))
           }
-          const projectId = experimentId === undefined ? (yield* client.resolveProject(options.project)).id : ""
+          const projectId = experimentId === undefined ? (yield* client.findProject(options.project)).id : ""
           const fetchPage = (cursor: string | undefined): Effect.Effect<BraintrustSchema.FetchPage<Row>, PromptOpsError> => {
             const body = { limit: fetchLimit, ...(cursor !== undefined ? { cursor } : {}) }
             return experimentId === undefined
               ? client.projectLogs.fetch(projectId, body)
               : client.experiments.fetch(experimentId, body)
+          }
+
+          if (newestFirst) {
+            return yield* readNewest(request, after, destination, fetchPage)
           }
 
           // Newest first: the first page a row shows up on carries its newest version.
@@ -167,7 +185,7 @@ export const make = (options: Options = {}): Effect.Effect<TraceReader.TraceRead
               seen.add(candidate.id)
               if (after !== undefined && compare(candidate, after) <= 0) continue
               if (!isSpan(candidate.row)) continue
-              if (request.traceId !== undefined && candidate.row.root_span_id !== request.traceId) continue
+              if (!TraceReader.matchesTrace(request, candidate.row.root_span_id)) continue
               candidates.push(candidate)
             }
             // Keep only the oldest `limit`: the rest is read again by a later call.
@@ -181,6 +199,7 @@ export const make = (options: Options = {}): Effect.Effect<TraceReader.TraceRead
             cursor = next
           }
           const chosen = candidates.sort(compare).slice(0, request.limit)
+          if (request.traceIdPrefix) yield* singleTrace(request, chosen)
           const last = chosen[chosen.length - 1]
           return {
             spans: chosen.map((candidate): SpanRecord => fromRow(candidate.row, destination)),
@@ -188,6 +207,93 @@ export const make = (options: Options = {}): Effect.Effect<TraceReader.TraceRead
           }
         })
     }))
+
+/** A position after every row of transaction `xactId`. */
+const afterTransaction = (xactId: bigint): Position => ({ xactId, id: "\uffff\uffff\uffff\uffff" })
+
+const xactOf = (row: Row): Effect.Effect<bigint, PromptOpsError> =>
+  /^\d{1,20}$/.test(row._xact_id)
+    ? Effect.succeed(BigInt(row._xact_id))
+    : Effect.fail(
+      new DecodeError({
+        provider,
+        operation,
+        path: "events[]._xact_id",
+        description: `not a transaction id: ${JSON.stringify(row._xact_id)}`
+      })
+    )
+
+/** A prefix read must match one trace: the candidates of several fail, listing them. */
+const singleTrace = (
+  request: TraceReader.BackendReadOptions,
+  candidates: ReadonlyArray<Candidate>
+): Effect.Effect<void, PromptOpsError> => {
+  const traces = [...new Set(candidates.map((candidate) => candidate.row.root_span_id))]
+  return traces.length > 1
+    ? Effect.fail(TraceReader.ambiguousTraceId(provider, request.traceId ?? "", traces))
+    : Effect.void
+}
+
+/**
+ * The newest `limit` spans, newest first, in as few fetch pages as they take:
+ * fetch serves whole traces in descending transaction order, so once the
+ * `limit`-th newest candidate is at least as new as the oldest trace of the
+ * page, no later page holds a newer span.
+ */
+const readNewest = (
+  request: TraceReader.BackendReadOptions,
+  after: Position | undefined,
+  destination: Destination,
+  fetchPage: (cursor: string | undefined) => Effect.Effect<BraintrustSchema.FetchPage<Row>, PromptOpsError>
+): Effect.Effect<TraceReader.Page, PromptOpsError> =>
+  Effect.gen(function*() {
+    const seen = new Set<string>()
+    const seenCursors = new Set<string>()
+    const candidates: Array<Candidate> = []
+    let newestXact: bigint | undefined
+    let cursor: string | undefined
+    const descending = (a: Position, b: Position) => compare(b, a)
+    while (true) {
+      const page = yield* fetchPage(cursor)
+      // Each trace of the page at its newest transaction; the page's oldest such is where it ends.
+      const traceXacts = new Map<string, bigint>()
+      const newest = new Map<string, Candidate>()
+      for (const row of page.events) {
+        const xactId = yield* xactOf(row)
+        if (newestXact === undefined || xactId > newestXact) newestXact = xactId
+        const traceXact = traceXacts.get(row.root_span_id)
+        if (traceXact === undefined || xactId > traceXact) traceXacts.set(row.root_span_id, xactId)
+        if (seen.has(row.id)) continue
+        const previous = newest.get(row.id)
+        if (previous === undefined || xactId > previous.xactId) newest.set(row.id, { xactId, id: row.id, row })
+      }
+      for (const candidate of newest.values()) {
+        seen.add(candidate.id)
+        if (after !== undefined && compare(candidate, after) <= 0) continue
+        if (!isSpan(candidate.row) || !TraceReader.matchesTrace(request, candidate.row.root_span_id)) continue
+        candidates.push(candidate)
+      }
+      candidates.sort(descending)
+      const pageEnd = traceXacts.size === 0 ? undefined : [...traceXacts.values()].reduce((a, b) => (b < a ? b : a))
+      const next = page.cursor ?? undefined
+      const enough = candidates.length >= request.limit && pageEnd !== undefined &&
+        candidates[request.limit - 1]!.xactId >= pageEnd
+      const pastCursor = after !== undefined && pageEnd !== undefined && pageEnd <= after.xactId
+      if (enough || pastCursor || next === undefined || next === "" || page.events.length === 0 || seenCursors.has(next)) {
+        break
+      }
+      seenCursors.add(next)
+      cursor = next
+    }
+    const chosen = candidates.slice(0, request.limit)
+    if (request.traceIdPrefix) yield* singleTrace(request, candidates)
+    return {
+      spans: chosen.map((candidate): SpanRecord => fromRow(candidate.row, destination)),
+      cursor: newestXact === undefined || (after !== undefined && compare(afterTransaction(newestXact), after) < 0)
+        ? request.after
+        : encodeCursor(afterTransaction(newestXact))
+    }
+  })
 
 /**
  * @since 0.1.0

@@ -165,6 +165,38 @@ describe("BraintrustClient", () => {
       }).pipe(Effect.provide(layer))
     })
 
+    it.effect("findProject reads the project by name (GET, never POST) and caches it once found", () => {
+      const { captured, layer } = clientLayer(() => json({ objects: [project("proj")] }), { orgName: "acme" })
+      return Effect.gen(function*() {
+        const client = yield* Client
+        const [a, b] = yield* Effect.all([client.findProject(), client.findProject()], { concurrency: 2 })
+        // A write after a read reuses the project found: no get-or-create.
+        const c = yield* client.resolveProject()
+        assert.strictEqual(a.id, PROJECT_ID)
+        assert.strictEqual(b.id, PROJECT_ID)
+        assert.strictEqual(c.id, PROJECT_ID)
+        assert.deepStrictEqual(captured.map((r) => `${r.method} ${r.url.pathname}`), ["GET /v1/project"])
+        assert.strictEqual(captured[0]!.url.searchParams.get("project_name"), "proj")
+        assert.strictEqual(captured[0]!.url.searchParams.get("org_name"), "acme")
+      }).pipe(Effect.provide(layer))
+    })
+
+    it.effect("findProject of a missing project is NotFound naming it and BRAINTRUST_PROJECT, not cached", () => {
+      let exists = false
+      const { captured, layer } = clientLayer(() => json({ objects: exists ? [project("proj")] : [] }))
+      return Effect.gen(function*() {
+        const client = yield* Client
+        const error = yield* Effect.flip(client.findProject())
+        assert.strictEqual(error._tag, "NotFound")
+        assert.include(error.message, `Braintrust project "proj" does not exist`)
+        assert.include(error.message, "BRAINTRUST_PROJECT")
+        exists = true
+        const found = yield* client.findProject()
+        assert.strictEqual(found.id, PROJECT_ID)
+        assert.deepStrictEqual(captured.map((r) => r.method), ["GET", "GET"])
+      }).pipe(Effect.provide(layer))
+    })
+
     it.effect("resolveProject without a configured project is InvalidInput", () => {
       const { layer } = clientLayer(() => json(project()), { project: undefined })
       return Effect.gen(function*() {

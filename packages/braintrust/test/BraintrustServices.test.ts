@@ -7,6 +7,7 @@ import { PromptRegistry } from "@promptops/core/PromptRegistry"
 import { Prompts } from "@promptops/core/Prompts"
 import type { SpanRecord } from "@promptops/core/SpanRecord"
 import { SpanSink } from "@promptops/core/SpanSink"
+import * as Summary from "@promptops/core/Summary"
 import { Datasets } from "@promptops/core/Datasets"
 import { Chunk, Effect, Either, Layer, Stream, TestClock } from "effect"
 import * as Braintrust from "../src/Braintrust.js"
@@ -17,10 +18,13 @@ import { type Captured, clientLayer, experimentObject, json, PROJECT_ID, project
 
 type Route = (request: Captured) => Response | undefined
 
-/** A fake Braintrust answering by `METHOD /path`, with the project get-or-create built in. */
+/** A fake Braintrust answering by `METHOD /path`, with the project lookup and get-or-create built in. */
 const services = (...routes: ReadonlyArray<Route>) => {
   const { captured, layer: client } = clientLayer((request) => {
     if (request.method === "POST" && request.url.pathname === "/v1/project") return json(project(request.body.name))
+    if (request.method === "GET" && request.url.pathname === "/v1/project") {
+      return json({ objects: [project(request.url.searchParams.get("project_name") ?? "proj")] })
+    }
     for (const route of routes) {
       const response = route(request)
       if (response !== undefined) return response
@@ -28,8 +32,8 @@ const services = (...routes: ReadonlyArray<Route>) => {
     return json({ Code: "NotFoundError", Message: `no route ${request.method} ${request.url.pathname}` }, { status: 404 })
   })
   const layer = Braintrust.layerServices().pipe(Layer.provideMerge(client))
-  /** The requests after the project get-or-create. */
-  const calls = () => captured.filter((r) => !(r.method === "POST" && r.url.pathname === "/v1/project"))
+  /** The requests after the project lookup or get-or-create. */
+  const calls = () => captured.filter((r) => r.url.pathname !== "/v1/project")
   return { captured, calls, layer }
 }
 
@@ -50,7 +54,14 @@ const chatData = {
           { type: "image_url", image_url: { url: "{{image}}", detail: "low" } }
         ]
       },
-      { role: "assistant", content: null, tool_calls: [] }
+      { role: "assistant", content: null, tool_calls: [] },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_{{n}}", type: "function", function: { name: "lookup", arguments: "{\"q\":\"{{q}}\"}" } }]
+      },
+      { role: "tool", content: "found", tool_call_id: "call_{{n}}" },
+      { role: "user", content: [{ type: "file", file: { file_data: "data:application/pdf;base64,{{pdf}}", filename: "a.pdf" } }] }
     ],
     tools: JSON.stringify([{ type: "function", function: { name: "lookup" } }])
   },
@@ -95,15 +106,19 @@ describe("BraintrustPrompts", () => {
           role: "user",
           content: [{ type: "text", text: "Describe {{thing}}" }, { type: "image_url", url: "{{image}}", detail: "low" }]
         },
-        { role: "assistant", content: "" }
+        { role: "assistant", content: "", toolCalls: [] },
+        { role: "assistant", content: "", toolCalls: [{ id: "call_{{n}}", name: "lookup", arguments: `{"q":"{{q}}"}` }] },
+        { role: "tool", content: "found", toolCallId: "call_{{n}}" },
+        { role: "user", content: [{ type: "file", data: "data:application/pdf;base64,{{pdf}}", filename: "a.pdf" }] }
       ])
+      // use_cache is Braintrust's own parameter: kept, but apart from what the LLM gets.
       assert.deepStrictEqual(prompt.model, {
         name: "gpt-4o-mini",
         params: {
           temperature: 0.2,
           maxTokens: 100,
           tools: [{ type: "function", function: { name: "lookup" } }],
-          extra: { use_cache: true }
+          vendor: { use_cache: true }
         }
       })
       assert.strictEqual(prompt.templateFormat, "mustache")
@@ -147,9 +162,23 @@ describe("BraintrustPrompts", () => {
       name: "Greeting",
       description: "Says hello",
       tag: "production",
-      templateFormat: "jinja",
-      messages: [{ role: "user", content: [{ type: "text", text: "Hi {{ name }}" }, { type: "image_url", url: "u" }] }],
-      model: { name: "claude", params: { temperature: 0, maxTokens: 10, tools: [{ name: "t" }], extra: { top_k: 5 } } }
+      templateFormat: "nunjucks",
+      messages: [
+        { role: "user", content: [{ type: "text", text: "Hi {{ name }}" }, { type: "image_url", url: "u" }] },
+        { role: "assistant", content: "", toolCalls: [{ id: "c1", name: "t", arguments: "{}" }] },
+        { role: "tool", content: "ok", toolCallId: "c1" },
+        { role: "user", content: [{ type: "file", fileId: "file-1" }] }
+      ],
+      model: {
+        name: "claude",
+        params: {
+          temperature: 0,
+          maxTokens: 10,
+          tools: [{ name: "t" }],
+          extra: { top_k: 5 },
+          vendor: { reasoning_enabled: true, reasoning_budget: 100 }
+        }
+      }
     }
     return Effect.gen(function*() {
       const registry = yield* PromptRegistry
@@ -168,10 +197,18 @@ describe("BraintrustPrompts", () => {
         prompt_data: {
           prompt: {
             type: "chat",
-            messages: [{ role: "user", content: [{ type: "text", text: "Hi {{ name }}" }, { type: "image_url", image_url: { url: "u" } }] }],
+            messages: [
+              { role: "user", content: [{ type: "text", text: "Hi {{ name }}" }, { type: "image_url", image_url: { url: "u" } }] },
+              { role: "assistant", content: "", tool_calls: [{ id: "c1", type: "function", function: { name: "t", arguments: "{}" } }] },
+              { role: "tool", content: "ok", tool_call_id: "c1" },
+              { role: "user", content: [{ type: "file", file: { file_id: "file-1" } }] }
+            ],
             tools: JSON.stringify([{ name: "t" }])
           },
-          options: { model: "claude", params: { top_k: 5, temperature: 0, max_tokens: 10 } },
+          options: {
+            model: "claude",
+            params: { top_k: 5, reasoning_enabled: true, reasoning_budget: 100, temperature: 0, max_tokens: 10 }
+          },
           template_format: "nunjucks"
         },
         environment_slugs: ["production"]
@@ -179,7 +216,30 @@ describe("BraintrustPrompts", () => {
       // Read back, the draft is whole again.
       assert.deepStrictEqual(pushed.messages, draft.messages)
       assert.deepStrictEqual(pushed.model, draft.model)
-      assert.strictEqual(pushed.templateFormat, "jinja")
+      assert.strictEqual(pushed.templateFormat, "nunjucks")
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("a jinja draft is pushed as nunjucks only when it renders the same; otherwise a TemplateError, nothing sent", () => {
+    const { calls, layer } = services(
+      on("PUT", "/v1/prompt", (request) => json(promptObject(request.body.slug, "1000192656880881112", request.body.prompt_data)))
+    )
+    return Effect.gen(function*() {
+      const registry = yield* PromptRegistry
+      const error = yield* Effect.flip(registry.push({
+        slug: "greet",
+        templateFormat: "jinja",
+        messages: [{ role: "system", content: "{% if vip %}\nDear{% endif %}" }, { role: "user", content: "Hi {{ name }}" }]
+      }))
+      assert.strictEqual(error._tag, "TemplateError")
+      assert.include(error.description, `prompt "greet" is a jinja template (Basalt's format)`)
+      assert.include(error.description, "messages[0].content: \"{% if vip %}\": jinja removes the line break after a block or comment tag")
+      assert.include(error.description, "messages[1].content: \"{{ name }}\": nunjucks HTML-escapes output")
+      assert.deepStrictEqual(calls().map((r) => r.method), [])
+      // Plain text renders the same in both: stored as nunjucks.
+      const plain = yield* registry.push({ slug: "plain", templateFormat: "jinja", messages: [{ role: "user", content: "Hello" }] })
+      assert.strictEqual(plain.templateFormat, "nunjucks")
+      assert.strictEqual(calls()[0]!.body.prompt_data.template_format, "nunjucks")
     }).pipe(Effect.provide(layer))
   })
 
@@ -302,7 +362,7 @@ describe("BraintrustPrompts", () => {
     }).pipe(Effect.provide(layer))
   })
 
-  it("maps a completion prompt to one user message, and refuses file parts", () => {
+  it("maps a completion prompt to one user message, and refuses malformed tool calls", () => {
     const completion = BraintrustPrompts.fromBraintrust(
       promptObject("c", "5", { prompt: { type: "completion", content: "Complete {{x}}" }, template_format: "none" }) as never
     )
@@ -312,11 +372,16 @@ describe("BraintrustPrompts", () => {
       assert.strictEqual(completion.right.templateFormat, "none")
       assert.isUndefined(completion.right.model)
     }
-    const file = BraintrustPrompts.fromBraintrust(promptObject("f", "5", {
-      prompt: { type: "chat", messages: [{ role: "user", content: [{ type: "file", file: { file_id: "x" } }] }] }
+    const badCall = BraintrustPrompts.fromBraintrust(promptObject("f", "5", {
+      prompt: { type: "chat", messages: [{ role: "assistant", content: null, tool_calls: [{ id: "x", function: { name: 1 } }] }] }
     }) as never)
-    assert.isTrue(Either.isLeft(file))
-    if (Either.isLeft(file)) assert.strictEqual(file.left.path, "prompt_data.prompt.messages[0].content[0]")
+    assert.isTrue(Either.isLeft(badCall))
+    if (Either.isLeft(badCall)) assert.strictEqual(badCall.left.path, "prompt_data.prompt.messages[0].tool_calls[0]")
+    const nunjucks = BraintrustPrompts.fromBraintrust(promptObject("n", "5", {
+      prompt: { type: "chat", messages: [{ role: "user", content: "{{ x }}" }] },
+      template_format: "nunjucks"
+    }) as never)
+    assert.isTrue(Either.isRight(nunjucks) && nunjucks.right.templateFormat === "nunjucks")
   })
 })
 
@@ -520,7 +585,11 @@ describe("BraintrustExperiments", () => {
             accuracy: { name: "accuracy", score: 0.9, diff: 0.4, improvements: 9, regressions: 9 },
             Factuality: { name: "Factuality", score: 0.8, diff: 0.1, improvements: 1, regressions: 0 }
           },
-          metrics: { prompt_tokens: { name: "prompt_tokens", metric: 12, unit: "tok", improvements: 0, regressions: 0 } }
+          metrics: {
+            prompt_tokens: { name: "prompt_tokens", metric: 12, unit: "tok", improvements: 0, regressions: 0 },
+            total_tokens: { name: "total_tokens", metric: 20, unit: "tok", improvements: 0, regressions: 0 },
+            trace_seconds: { name: "trace_seconds", metric: 1.5, unit: "s", improvements: 0, regressions: 0 }
+          }
         }))
     )
     return Effect.gen(function*() {
@@ -540,9 +609,23 @@ describe("BraintrustExperiments", () => {
         count: 0,
         diff: 0.1,
         improvements: 1,
-        regressions: 0
+        regressions: 0,
+        missing: 0
       })
-      assert.strictEqual(summary.metrics["promptTokens"]!.mean, 12)
+      // Braintrust's names and units mapped onto core's: counts in tokens, seconds as milliseconds.
+      assert.deepStrictEqual(
+        [summary.metrics["promptTokens"]!.mean, summary.metrics["promptTokens"]!.unit],
+        [12, "tokens"]
+      )
+      assert.deepStrictEqual(
+        [summary.metrics["totalTokens"]!.mean, summary.metrics["totalTokens"]!.unit],
+        [20, "tokens"]
+      )
+      assert.strictEqual(summary.metrics["trace_seconds"]!.unit, "ms")
+      assert.strictEqual(summary.metrics["trace_seconds"]!.mean, 1500)
+      const table = Summary.toTable(summary)
+      assert.notMatch(table, /%\s*$/m, "no metric as a percentage")
+      assert.match(table, /^totalTokens\s+20\.0\s/m)
       const summarize = calls().find((r) => r.url.pathname.endsWith("/summarize"))!
       assert.strictEqual(summarize.url.searchParams.get("summarize_scores"), "true")
       assert.strictEqual(summarize.url.searchParams.get("comparison_experiment_id"), baselineId)

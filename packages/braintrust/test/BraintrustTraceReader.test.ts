@@ -61,6 +61,9 @@ const script = (): Array<Page> => [
 const vendor = (pages: () => ReadonlyArray<Page>, options: BraintrustTraceReader.Options = { fetchLimit: 2 }) => {
   const { captured, layer: client } = clientLayer((request) => {
     if (request.method === "POST" && request.url.pathname === "/v1/project") return json(project(request.body.name))
+    if (request.method === "GET" && request.url.pathname === "/v1/project") {
+      return json({ objects: [project(request.url.searchParams.get("project_name") ?? "proj")] })
+    }
     if (request.method === "POST" && /^\/v1\/(project_logs|experiment)\/[^/]+\/fetch$/.test(request.url.pathname)) {
       const all = pages()
       const index = request.body.cursor === undefined ? 0 : Number(String(request.body.cursor).replace("vendor-page-", ""))
@@ -169,6 +172,37 @@ describe("BraintrustTraceReader", () => {
       assert.deepStrictEqual(spanIds(fromExperiment.spans), ["c1", "c2"])
       assert.deepStrictEqual(fromExperiment.spans[0]!.destination, { _tag: "Experiment", experimentId })
       assert.strictEqual(fetches().at(-1)!.url.pathname, `/v1/experiment/${experimentId}/fetch`)
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("newest first: a tail of 2 is one fetch of 2 traces, newest first, with a cursor past it", () => {
+    const { fetches, layer } = vendor(script, {})
+    return Effect.gen(function*() {
+      const reader = yield* TraceReader
+      const tail = yield* reader.read({ limit: 2, order: "newest" })
+      assert.deepStrictEqual(spanIds(tail.spans), ["c2", "c1"])
+      assert.deepStrictEqual(fetches().map((r) => r.body), [{ limit: 2 }])
+      // The cursor is past the newest transaction: following from it reads nothing older.
+      assert.strictEqual(BraintrustTraceReader.decodeCursor(tail.cursor!)!.xactId, BigInt(xact(30)))
+      assert.deepStrictEqual(spanIds((yield* reader.read({ after: tail.cursor })).spans), [])
+    }).pipe(Effect.provide(layer))
+  })
+
+  it.effect("newest first: reads on only while an older page could hold a newer span, and stops at the cursor", () => {
+    const { fetches, layer } = vendor(script)
+    return Effect.gen(function*() {
+      const reader = yield* TraceReader
+      const four = yield* reader.read({ limit: 4, order: "newest" })
+      // Page 0 has 3 spans; page 1 completes the 4 (c1's older version and the non-span row skipped); page 2 is not read.
+      assert.deepStrictEqual(spanIds(four.spans), ["c2", "c1", "b1", "a2"])
+      assert.strictEqual(fetches().length, 2)
+      const after = BraintrustTraceReader.encodeCursor({ xactId: BigInt(xact(20)), id: "b1" })
+      const before = fetches().length
+      const newer = yield* reader.read({ limit: 10, order: "newest", after })
+      assert.deepStrictEqual(spanIds(newer.spans), ["c2", "c1"])
+      assert.strictEqual(fetches().length - before, 1, "page 0 reaches back to the cursor")
+      const byTrace = yield* reader.read({ limit: 10, order: "newest", traceId: "trace-a" })
+      assert.deepStrictEqual(spanIds(byTrace.spans), ["a2", "a1"])
     }).pipe(Effect.provide(layer))
   })
 

@@ -8,18 +8,20 @@ import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import * as Conformance from "@promptops/core/Conformance"
+import { Datasets } from "@promptops/core/Datasets"
 import * as Eval from "@promptops/core/Eval"
 import { Experiments } from "@promptops/core/Experiments"
 import { Feedback } from "@promptops/core/Feedback"
 import * as Ids from "@promptops/core/Ids"
 import * as Prompt from "@promptops/core/Prompt"
-import type { InvalidInput } from "@promptops/core/PromptOpsError"
+import type { InvalidInput, PromptOpsError } from "@promptops/core/PromptOpsError"
 import { PromptRegistry } from "@promptops/core/PromptRegistry"
 import { Prompts } from "@promptops/core/Prompts"
 import * as Trace from "@promptops/core/Trace"
+import { TraceReader } from "@promptops/core/TraceReader"
 import * as Tracing from "@promptops/core/Tracing"
 import { BraintrustEmulator } from "@promptops/emulators"
-import { Chunk, Effect, Fiber, Layer, Redacted, Schema, Stream, TestClock } from "effect"
+import { Chunk, Context, Effect, Fiber, Layer, Redacted, Schema, Stream, TestClock } from "effect"
 import * as Braintrust from "../src/Braintrust.js"
 import { BraintrustClient } from "../src/BraintrustClient.js"
 import * as BraintrustEval from "../src/BraintrustEval.js"
@@ -53,12 +55,19 @@ Conformance.spanSink<InvalidInput, BraintrustClient>(
   (traceId) => BraintrustSpanSink.readTrace(traceId)
 )
 Conformance.feedback("braintrust", backend("conformance-feedback"), () => Ids.spanId())
-Conformance.traceReader("braintrust", backend("conformance-traces"), {
-  // Braintrust accepts rows only for an experiment that exists.
-  experimentId: Effect.flatMap(Experiments, (experiments) => experiments.create({ name: "conformance-traces" })).pipe(
-    Effect.map((experiment) => experiment.id)
-  )
-})
+// Reads never create the project and the suite reads before it writes: the project exists first, as after any write.
+Conformance.traceReader(
+  "braintrust",
+  backend("conformance-traces").pipe(
+    Layer.tap((context) => Context.get(context, BraintrustClient).resolveProject())
+  ),
+  {
+    // Braintrust accepts rows only for an experiment that exists.
+    experimentId: Effect.flatMap(Experiments, (experiments) => experiments.create({ name: "conformance-traces" })).pipe(
+      Effect.map((experiment) => experiment.id)
+    )
+  }
+)
 
 // -----------------------------------------------------------------------------
 // Every endpoint
@@ -472,6 +481,45 @@ describe("a neutral app on the Braintrust layer", () => {
 // -----------------------------------------------------------------------------
 // The contract held
 // -----------------------------------------------------------------------------
+
+describe("reads never write", () => {
+  it.effect("reads of a missing project are NotFound naming it and BRAINTRUST_PROJECT, and create nothing; a write creates it", () =>
+    Effect.gen(function*() {
+      const name = `typo-${Ids.uuid().slice(0, 8)}`
+      const touchesProject = () =>
+        emulator.requests.filter((request) => request.path === "/v1/project").map((request) => request.method)
+      const reads: ReadonlyArray<
+        readonly [string, Effect.Effect<unknown, PromptOpsError, Prompts | Datasets | Experiments | TraceReader | BraintrustClient>]
+      > = [
+        ["Prompts.list", Effect.flatMap(Prompts, (prompts) => Stream.runCollect(prompts.list()))],
+        ["Prompts.get", Effect.flatMap(Prompts, (prompts) => prompts.get("greet"))],
+        ["Datasets.list", Effect.flatMap(Datasets, (datasets) => Stream.runCollect(datasets.list()))],
+        ["Datasets.records", Effect.flatMap(Datasets, (datasets) => Stream.runCollect(datasets.records("qa")))],
+        ["Experiments.list", Effect.flatMap(Experiments, (experiments) => Stream.runCollect(experiments.list()))],
+        ["TraceReader.read", Effect.flatMap(TraceReader, (reader) => reader.read({ limit: 10 }))],
+        ["readTrace", BraintrustSpanSink.readTrace("0".repeat(32))]
+      ]
+      const before = touchesProject().length
+      for (const [operation, read] of reads) {
+        const error = yield* Effect.flip(Effect.provide(read, backend(name)))
+        assert.strictEqual(error._tag, "NotFound", operation)
+        assert.include(error.message, `Braintrust project "${name}" does not exist`, operation)
+        assert.include(error.message, "BRAINTRUST_PROJECT", operation)
+      }
+      assert.deepStrictEqual(touchesProject().slice(before), reads.map(() => "GET"))
+      assert.isFalse(emulator.requests.some((request) => request.method === "POST" && request.body.includes(name)))
+
+      yield* Effect.flatMap(PromptRegistry, (registry) =>
+        registry.push({ slug: "greet", templateFormat: "mustache", messages: [{ role: "user", content: "Hi" }] })).pipe(
+          Effect.provide(backend(name))
+        )
+      assert.strictEqual(touchesProject().slice(before).at(-1), "POST")
+      const listed = yield* Effect.flatMap(Prompts, (prompts) => Stream.runCollect(prompts.list())).pipe(
+        Effect.provide(backend(name))
+      )
+      assert.deepStrictEqual(Chunk.toReadonlyArray(listed).map((prompt) => prompt.slug), ["greet"])
+    }))
+})
 
 describe("the emulator's verdict", () => {
   it("recorded no contract violation and rejected no request", () => {

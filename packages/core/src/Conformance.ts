@@ -11,10 +11,11 @@
  * @since 0.1.0
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Chunk, Effect, type Layer, Stream } from "effect"
+import { Chunk, Effect, type Layer, Option, Stream } from "effect"
 import type { DatasetRecordInput } from "./Dataset.js"
 import { Datasets } from "./Datasets.js"
-import type { EvalResult } from "./Experiment.js"
+import type { EvalResult, ExperimentState } from "./Experiment.js"
+import * as ExperimentsModule from "./Experiments.js"
 import { Experiments } from "./Experiments.js"
 import { Feedback } from "./Feedback.js"
 import * as Ids from "./Ids.js"
@@ -161,8 +162,14 @@ const result = (caseId: string, score: number | null, trial = 0): EvalResult => 
   durationMs: 10
 })
 
+const state = (
+  status: ExperimentState["status"],
+  extra: Partial<Omit<ExperimentState, "status">> = {}
+): ExperimentState => ({ status, completed: 0, errors: 0, scorerErrors: 0, ...extra })
+
 /**
- * `Experiments`: create, log idempotently, read back, summarise against a baseline.
+ * `Experiments`: create, log idempotently, read back, summarise against a
+ * baseline; run states, default baselines, references, scorer errors and usage.
  *
  * @since 0.1.0
  */
@@ -211,6 +218,114 @@ export const experiments = <E>(name: string, backend: Layer.Layer<Experiments, E
         Effect.gen(function*() {
           const experiments = yield* Experiments
           assert.strictEqual(yield* failureTag(experiments.get(Ids.uuid())), "NotFound")
+          assert.strictEqual(yield* failureTag(experiments.setState(Ids.uuid(), state("complete"))), "NotFound")
+          const created = yield* experiments.create({ name: unique("conf-bad-state") })
+          const bad = { status: "done", completed: 1 } as unknown as ExperimentState
+          assert.strictEqual(yield* failureTag(experiments.setState(created.id, bad)), "InvalidInput")
+        }))
+
+      it.effect("setState: get and list return the last state recorded, optional fields included", () =>
+        Effect.gen(function*() {
+          const experiments = yield* Experiments
+          const experiment = yield* experiments.create({ name: unique("conf-state") })
+          assert.isUndefined(experiment.state)
+          const running = state("running", { total: 10 })
+          yield* experiments.setState(experiment.id, running)
+          assert.deepStrictEqual((yield* experiments.get(experiment.id)).state, running)
+          const partial = state("partial", { total: 10, completed: 4, errors: 1, scorerErrors: 2, reason: "interrupted" })
+          yield* experiments.setState(experiment.id, partial)
+          assert.deepStrictEqual((yield* experiments.get(experiment.id)).state, partial)
+          // A later state replaces the earlier one whole: no `reason` or `total` left behind.
+          const complete = state("complete", { completed: 10, gate: "passed" })
+          yield* experiments.setState(experiment.id, complete)
+          assert.deepStrictEqual((yield* experiments.get(experiment.id)).state, complete)
+          const listed = yield* collect(Stream.take(experiments.list(), 50))
+          assert.deepStrictEqual(listed.find((entry) => entry.id === experiment.id)?.state, complete)
+          const summary = yield* experiments.summarize(experiment.id)
+          assert.deepStrictEqual(summary.state, complete)
+        }))
+
+      it.effect("latestBaseline: the newest complete run whose gate did not fail", () =>
+        Effect.gen(function*() {
+          const experiments = yield* Experiments
+          const name = unique("conf-baseline")
+          const make = (value: ExperimentState | undefined) =>
+            Effect.tap(experiments.create({ name }), (experiment) =>
+              value === undefined ? Effect.void : experiments.setState(experiment.id, value))
+          const legacy = yield* make(undefined)
+          const good = yield* make(state("complete", { gate: "passed" }))
+          // Newer, and each unfit to compare with.
+          const regressed = yield* make(state("complete", { gate: "failed" }))
+          yield* make(state("partial", { reason: "interrupted" }))
+          yield* make(state("failed", { reason: "data failed" }))
+          yield* make(state("running"))
+          const found = yield* ExperimentsModule.latestBaseline(name)
+          assert.strictEqual(Option.getOrUndefined(found)?.id, good.id)
+          const older = yield* ExperimentsModule.latestBaseline(name, { excluding: good.id })
+          assert.strictEqual(Option.getOrUndefined(older)?.id, legacy.id, "no state: made before states, complete")
+          const byName = yield* ExperimentsModule.resolve(name, { baseline: true })
+          assert.strictEqual(byName.id, good.id)
+          const latest = yield* ExperimentsModule.resolve(name)
+          assert.notStrictEqual(latest.id, good.id, "without baseline: the newest run, whatever its state")
+          assert.notStrictEqual(latest.id, regressed.id)
+          assert.isTrue(Option.isNone(yield* ExperimentsModule.latestBaseline(unique("conf-none"))))
+        }))
+
+      it.effect("resolve: by id, by unique id prefix, by name; NotFound; an ambiguous prefix lists the candidates", () =>
+        Effect.gen(function*() {
+          const experiments = yield* Experiments
+          const name = unique("conf-resolve")
+          const first = yield* experiments.create({ name })
+          const second = yield* experiments.create({ name })
+          assert.strictEqual((yield* ExperimentsModule.resolve(first.id)).id, first.id)
+          assert.strictEqual((yield* ExperimentsModule.resolve(name)).id, second.id, "a name is its newest run")
+          const all = yield* collect(experiments.list())
+          // The shortest prefix (≥ 4 characters) of the id that no other id shares.
+          let length = 4
+          while (length < first.id.length && all.some((e) => e.id !== first.id && e.id.startsWith(first.id.slice(0, length)))) {
+            length++
+          }
+          if (length < first.id.length) {
+            assert.strictEqual((yield* ExperimentsModule.resolve(first.id.slice(0, length))).id, first.id)
+            // One character shorter is shared (when it is still ≥ 4): ambiguous, never a guess.
+            if (length > 4) {
+              const shared = first.id.slice(0, length - 1)
+              const error = yield* Effect.flip(ExperimentsModule.resolve(shared))
+              assert.strictEqual(error._tag, "InvalidInput")
+              assert.include(error.message, first.id)
+            }
+          }
+          const missing = `no-such-${unique("experiment")}`
+          const notFound = yield* Effect.flip(ExperimentsModule.resolve(missing))
+          assert.strictEqual(notFound._tag, "NotFound")
+          assert.include(notFound.message, missing)
+          assert.strictEqual(yield* failureTag(ExperimentsModule.resolve(" ")), "InvalidInput")
+        }))
+
+      it.effect("scorer errors and usage are stored with each result, and summed by summarize", () =>
+        Effect.gen(function*() {
+          const experiments = yield* Experiments
+          const experiment = yield* experiments.create({ name: unique("conf-scorer-errors") })
+          const failing: EvalResult = {
+            ...result("a", 1),
+            scores: { other: 1 },
+            // Parsed, so `__proto__` is an own key, as a scorer's name may be.
+            scorerErrors: JSON.parse(`{"accuracy":"judge crashed","__proto__":"odd name"}`) as Record<string, string>,
+            usage: { promptTokens: 10, completionTokens: 5, totalTokens: 15, cost: 0.25 }
+          }
+          yield* experiments.log(experiment.id, [failing, { ...result("b", 1), usage: { totalTokens: 5 } }])
+          const results = yield* collect(experiments.results(experiment.id))
+          const a = results.find((r) => r.caseId === "a")!
+          assert.deepStrictEqual(a.scorerErrors, failing.scorerErrors)
+          assert.isUndefined(a.metadata["scorerErrors"])
+          assert.deepStrictEqual(a.usage, failing.usage)
+          assert.isUndefined(results.find((r) => r.caseId === "b")!.scorerErrors)
+          const summary = yield* experiments.summarize(experiment.id)
+          assert.strictEqual(summary.scorerErrors, 2)
+          assert.strictEqual(summary.metrics["totalTokens"]!.mean, 10)
+          assert.strictEqual(summary.metrics["totalTokens"]!.unit, "tokens")
+          assert.strictEqual(summary.metrics["promptTokens"]!.mean, 10)
+          assert.strictEqual(summary.metrics["cost"]!.unit, "usd")
         }))
     })
   })
@@ -343,8 +458,8 @@ export const traceReader = <E, R = never>(
   const experimentId: Effect.Effect<string, PromptOpsError, R> = options.experimentId ?? Effect.sync(() => Ids.uuid())
 
   /** One trace: a root and a child, `at` ms apart from `now`. */
-  const trace = (destination: SpanRecord["destination"], at: number): ReadonlyArray<SpanRecord> => {
-    const traceId = Ids.traceId()
+  const trace = (destination: SpanRecord["destination"], at: number, id?: string): ReadonlyArray<SpanRecord> => {
+    const traceId = id ?? Ids.traceId()
     const rootId = Ids.spanId()
     const start = Date.now() + at
     return [
@@ -478,6 +593,63 @@ export const traceReader = <E, R = never>(
           assert.deepStrictEqual(sorted(ids(both)), sorted(ids(inExperiment)))
           const wrongPlace = spansOf((yield* readToEnd(reader, { after: start, traceId: experimentTrace })).pages)
           assert.deepStrictEqual(wrongPlace, [], "an experiment's trace is not in the project logs")
+        }))
+
+      it.effect("newest first: the newest `limit` spans in one read, and a cursor that follows only later spans", () =>
+        Effect.gen(function*() {
+          const sink = yield* SpanSink
+          const reader = yield* TraceReader
+          const start = (yield* readToEnd(reader, { limit: 1000 })).cursor
+          const [first, second, third] = [trace(logs, 0), trace(logs, 100), trace(logs, 200)]
+          for (const batch of [first, second, third]) yield* sink.export(batch)
+          const mine = [...ids(first), ...ids(second), ...ids(third)]
+
+          const tail = yield* reader.read({ after: start, limit: 3, order: "newest" })
+          const read = ids(tail.spans)
+          assert.strictEqual(read.length, 3, "exactly `limit` spans")
+          assert.deepStrictEqual(sorted(read.slice(0, 2)), sorted(ids(third)), "the newest batch first")
+          assert.include(ids(second), read[2], "then the batch before it")
+          assert.isTrue(read.every((id) => mine.includes(id)))
+
+          // Following from its cursor, oldest first: only what is exported afterwards.
+          const fourth = trace(logs, 300)
+          yield* sink.export(fourth)
+          const followed = spansOf((yield* readToEnd(reader, { after: tail.cursor })).pages)
+          assert.deepStrictEqual(sorted(ids(followed)), sorted(ids(fourth)))
+
+          // With a trace filter: that trace's newest spans only.
+          const one = yield* reader.read({ after: start, traceId: second[0]!.traceId, limit: 1, order: "newest" })
+          assert.strictEqual(one.spans.length, 1)
+          assert.strictEqual(one.spans[0]!.traceId, second[0]!.traceId)
+          // Nothing after the cursor: an empty page.
+          const none = yield* reader.read({ after: start, traceId: Ids.traceId(), order: "newest" })
+          assert.deepStrictEqual(none.spans, [])
+        }))
+
+      it.effect("a trace id prefix of at least 8 hex characters reads that trace; an ambiguous one lists the traces", () =>
+        Effect.gen(function*() {
+          const sink = yield* SpanSink
+          const reader = yield* TraceReader
+          const start = (yield* readToEnd(reader, { limit: 1000 })).cursor
+          // Two traces whose ids share their first 10 characters, and a third apart.
+          const shared = Ids.traceId().slice(0, 10)
+          const a = trace(logs, 0, `${shared}${Ids.traceId().slice(10)}`)
+          const b = trace(logs, 50, `${shared}${Ids.traceId().slice(10)}`)
+          yield* sink.export([...a, ...b])
+
+          const unique = a[0]!.traceId.slice(0, 16)
+          for (const order of ["oldest", "newest"] as const) {
+            const page = yield* reader.read({ after: start, traceId: unique.toUpperCase(), order, limit: 10 })
+            assert.deepStrictEqual(sorted(ids(page.spans)), sorted(ids(a)), `${order}: the trace of the prefix`)
+            const ambiguous = yield* Effect.flip(reader.read({ after: start, traceId: shared, order, limit: 10 }))
+            assert.strictEqual(ambiguous._tag, "InvalidInput")
+            assert.include(ambiguous.message, a[0]!.traceId)
+            assert.include(ambiguous.message, b[0]!.traceId)
+          }
+          const short = yield* Effect.flip(reader.read({ traceId: shared.slice(0, 7) }))
+          assert.strictEqual(short._tag === "InvalidInput" && short.path, "traceId")
+          const badOrder = yield* Effect.flip(reader.read({ order: "sideways" as never }))
+          assert.strictEqual(badOrder._tag === "InvalidInput" && badOrder.path, "order")
         }))
 
       it.effect("a limit outside 1..10,000 or not an integer is InvalidInput", () =>

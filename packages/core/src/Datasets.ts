@@ -5,6 +5,7 @@
  */
 import { Context, Effect, Stream } from "effect"
 import type { Dataset, DatasetRecord, DatasetRecordInput } from "./Dataset.js"
+import { withLibrarySpan } from "./internal/librarySpan.js"
 import { nonEmpty } from "./internal/validate.js"
 import * as Ids from "./Ids.js"
 import type { PromptOpsError } from "./PromptOpsError.js"
@@ -58,9 +59,8 @@ export const make = (params: ConstructorParams): Datasets.Service => ({
       Effect.zipRight(Effect.sync(() => records.map((record): DatasetRecord => ({ ...record, id: record.id ?? Ids.uuid() })))),
       Effect.tap((withIds) => params.insert(name, withIds)),
       Effect.map((withIds) => withIds.map((record) => record.id)),
-      Effect.withSpan("Datasets.insert", {
+      withLibrarySpan("Datasets.insert", {
         attributes: {
-          "promptops.kind": "function",
           "promptops.provider": params.provider,
           "promptops.dataset": name,
           "promptops.records": records.length

@@ -28,6 +28,7 @@ import {
   Exit,
   FiberId,
   FiberRef,
+  Layer,
   Option,
   Predicate,
   Queue,
@@ -36,9 +37,10 @@ import {
   Take
 } from "effect"
 import type { Metadata } from "./Dataset.js"
-import type { EvalResult, Experiment, ExperimentSummary, Usage } from "./Experiment.js"
+import type { EvalResult, Experiment, ExperimentState, ExperimentSummary, Usage } from "./Experiment.js"
 import { Experiments } from "./Experiments.js"
 import * as Attr from "./internal/attributes.js"
+import * as CaseUsage from "./internal/caseUsage.js"
 import type { InvalidInput, PromptOpsError } from "./PromptOpsError.js"
 import { invalidInput } from "./PromptOpsError.js"
 import * as Records from "./Records.js"
@@ -269,7 +271,10 @@ export interface RunOptions<
   RD = never,
   RT = never,
   RS = never,
-  RP = never
+  RP = never,
+  ROut = never,
+  LE = never,
+  LR = never
 > {
   /** The experiment's name. */
   readonly name: string
@@ -295,6 +300,20 @@ export interface RunOptions<
   /** Keep every result in memory and return it (default true). With false, memory stays bounded. */
   readonly returnResults?: boolean | undefined
   readonly onProgress?: ((event: EvalEvent) => Effect.Effect<void, never, RP>) | undefined
+  /**
+   * Services the task and scorers need (an `@effect/ai` `LanguageModel`, an
+   * app's own services): built once per run, before the experiment is
+   * created, and released when the run ends. Its services are available to
+   * the data, the task and the scorers beside those of the caller (and win
+   * over them); what it needs itself is a requirement of the run.
+   */
+  readonly layer?: Layer.Layer<ROut, LE, LR> | undefined
+  /**
+   * The run's verdict on its summary (`true`: passed), e.g. the CLI's
+   * `--fail-on-regression`. Recorded as `state.gate`: a run whose gate failed
+   * is never a default baseline.
+   */
+  readonly gate?: ((summary: ExperimentSummary) => boolean) | undefined
 }
 
 /**
@@ -302,6 +321,8 @@ export interface RunOptions<
  */
 export interface EvalRun {
   readonly experiment: Experiment
+  /** The state recorded when the run ended (also in `summary.state`). */
+  readonly state: ExperimentState
   readonly summary: ExperimentSummary
   /** In data order, then trial order; absent with `returnResults: false`. */
   readonly results?: ReadonlyArray<EvalResult> | undefined
@@ -422,7 +443,7 @@ interface Settings {
   readonly overallTimeout: Duration.Duration | undefined
 }
 
-const validate = (options: RunOptions<any, any, any, any, any, any, any, any>): Effect.Effect<Settings, InvalidInput> =>
+const validate = (options: RunOptions<any, any, any, any, any, any, any, any, any, any, any>): Effect.Effect<Settings, InvalidInput> =>
   Effect.gen(function*() {
     if (typeof options.name !== "string" || options.name.trim().length === 0) {
       return yield* Effect.fail(invalid("name", "name must be a non-empty string"))
@@ -453,6 +474,12 @@ const validate = (options: RunOptions<any, any, any, any, any, any, any, any>): 
     }
     if (options.onProgress !== undefined && typeof options.onProgress !== "function") {
       return yield* Effect.fail(invalid("onProgress", "onProgress must be a function"))
+    }
+    if (options.gate !== undefined && typeof options.gate !== "function") {
+      return yield* Effect.fail(invalid("gate", "gate must be a function of the summary"))
+    }
+    if (options.layer !== undefined && !Layer.isLayer(options.layer)) {
+      return yield* Effect.fail(invalid("layer", "layer must be a Layer"))
     }
     return {
       trials: yield* positiveInteger("trials", options.trials, 1),
@@ -683,8 +710,10 @@ const usageMetrics = (usage: Usage): Record<string, number> => {
  * One case × trial while it runs: the context its task sees, and what the
  * task annotated. One object per case rather than a context plus closures.
  */
-class CaseContext implements TaskContext<unknown> {
+class CaseContext implements TaskContext<unknown>, CaseUsage.UsageSink {
   usage: Usage | undefined = undefined
+  /** Usage annotated on spans below the task span (`Trace.annotate` in an LLM call), kept apart from the task span's own. */
+  spanUsage: Usage | undefined = undefined
   extraMetadata: Record<string, unknown> | undefined = undefined
   readonly caseId: string
   readonly expected: unknown
@@ -699,6 +728,9 @@ class CaseContext implements TaskContext<unknown> {
   add(annotation: Annotation): void {
     if (annotation.usage !== undefined) this.usage = addUsage(this.usage, annotation.usage)
     if (annotation.metadata !== undefined) this.extraMetadata = { ...this.extraMetadata, ...annotation.metadata }
+  }
+  addUsage(usage: Usage): void {
+    this.spanUsage = addUsage(this.spanUsage, usage)
   }
   // A property, not a method: tasks destructure it (`(input, { annotate }) => …`).
   readonly annotate = (annotation: Annotation): Effect.Effect<void> => Effect.sync(() => this.add(annotation))
@@ -885,7 +917,8 @@ const makeCaseRunner = (options: {
         }
         if (source.expected !== undefined) result.expected = source.expected
         if (source.tags !== undefined) result.tags = source.tags
-        if (context.usage !== undefined) result.usage = context.usage
+        if (context.spanUsage !== undefined) result.usage = addUsage(context.usage, context.spanUsage)
+        else if (context.usage !== undefined) result.usage = context.usage
         return result
       }
       const metadataOf = (extra: Record<string, unknown> | undefined): Metadata =>
@@ -904,6 +937,8 @@ const makeCaseRunner = (options: {
 
       return Effect.flatMap(Effect.makeSpan("task", { parent: root, captureStackTrace: NO_STACK }), (taskSpan) => {
         open.push(taskSpan)
+        // The mark `Trace.annotate({ usage })` finds from the task's own spans.
+        ;(taskSpan as unknown as { [CaseUsage.CASE]: CaseUsage.UsageSink })[CaseUsage.CASE] = context
         taskSpan.attribute(Attr.KIND, "task")
         taskSpan.attribute(Attr.INPUT, source.input)
         const started = nowMillis()
@@ -973,13 +1008,14 @@ const makeCaseRunner = (options: {
                 }
               }
               let extra: Record<string, unknown> | undefined
-              if (scorerErrors !== undefined) (extra ??= {}).scorerErrors = scorerErrors
               if (scoreMetadata !== undefined) (extra ??= {}).scoreMetadata = scoreMetadata
               const metadata = metadataOf(extra)
               root.attribute(Attr.SCORES, scores)
               if (extra !== undefined || context.extraMetadata !== undefined) root.attribute(Attr.METADATA, metadata)
               finish(SUCCEEDED)
-              return resultOf(output, scores, metadata, durationMs)
+              const result = resultOf(output, scores, metadata, durationMs)
+              if (scorerErrors !== undefined) result.scorerErrors = scorerErrors
+              return result
             })
           }
         })
@@ -1001,205 +1037,296 @@ const makeCaseRunner = (options: {
  * with the baseline.
  *
  * A task's failure (typed error, defect or per-case timeout) is a result with
- * an `error` and no scores; a scorer's failure (or a score outside 0..1) is in
- * `metadata.scorerErrors[name]`. Neither stops the run. The last partial batch
- * is logged even when the run fails, times out or is interrupted.
+ * an `error` and no scores; a scorer's failure (a throw, a failed effect, a
+ * non-finite score or one outside 0..1, a duplicate score name) is in the
+ * result's `scorerErrors[name]`, counted in the summary's `scorerErrors`, and
+ * its score is absent. Neither stops the run. The last partial batch is logged
+ * even when the run fails, times out or is interrupted.
+ *
+ * The experiment's state is `running` from its creation, then `complete`,
+ * `partial` (interrupted, or past `overallTimeout`) or `failed` (the data
+ * source failed, or the run could not finish), with its counts, recorded
+ * uninterruptibly as the run ends; with a `gate`, its verdict on the summary
+ * is recorded too. A `layer` is built once, before the experiment is created
+ * (a failing build creates none), and its services are given to the task and
+ * the scorers for the whole run.
  *
  * @since 0.1.0
  */
-export const run = <I, X, A, ED = never, RD = never, RT = never, RS = never, RP = never>(
-  options: RunOptions<I, X, A, ED, RD, RT, RS, RP>
-): Effect.Effect<EvalRun, PromptOpsError | EvalTimeout | ED, Experiments | RD | RT | RS | RP> =>
-  Effect.gen(function*() {
-    const settings = yield* validate(options)
-    const experiments = yield* Experiments
-    const clock = yield* Effect.clock
+export const run = <
+  I,
+  X,
+  A,
+  ED = never,
+  RD = never,
+  RT = never,
+  RS = never,
+  RP = never,
+  ROut = never,
+  LE = never,
+  LR = never
+>(
+  options: RunOptions<I, X, A, ED, RD, RT, RS, RP, ROut, LE, LR>
+): Effect.Effect<
+  EvalRun,
+  PromptOpsError | EvalTimeout | ED | LE,
+  Experiments | Exclude<RD | RT | RS, ROut> | RP | LR
+> =>
+  Effect.suspend(() => {
+    // Set once the experiment exists, for the finaliser that records how the run ended.
+    let ending: ((cause: Cause.Cause<unknown>) => Effect.Effect<void, PromptOpsError>) | undefined
+    let recorded = false
+    return Effect.gen(function*() {
+      const settings = yield* validate(options)
+      const experiments = yield* Experiments
+      const clock = yield* Effect.clock
 
-    // Data given as an effect is loaded before the experiment exists, so a
-    // failing load leaves no empty experiment behind.
-    const data: unknown = options.data
-    let streamData: Stream.Stream<unknown, ED, RD> | undefined
-    let iterableData: Iterable<unknown> | undefined
-    if (Predicate.hasProperty(data, Stream.StreamTypeId)) {
-      streamData = data as Stream.Stream<unknown, ED, RD>
-    } else if (Effect.isEffect(data)) {
-      iterableData = yield* (data as Effect.Effect<Iterable<unknown>, ED, RD>)
-    } else {
-      iterableData = data as Iterable<unknown>
-    }
-    if (streamData === undefined && !Predicate.isIterable(iterableData)) {
-      return yield* Effect.fail(
-        invalid("data", "data must be a Stream, an array or iterable of cases, or an Effect producing one")
-      )
-    }
-    const total = iterableData === undefined ? undefined : totalOf(iterableData, settings.trials)
-
-    const experiment = yield* experiments.create({
-      name: options.name,
-      baseline: options.baseline,
-      dataset: options.dataset,
-      metadata: options.metadata
-    })
-    const onProgress = options.onProgress
-    if (onProgress !== undefined) yield* onProgress({ _tag: "Started", experiment, total })
-
-    const runner = makeCaseRunner({
-      experimentId: experiment.id,
-      task: options.task as any,
-      scorers: options.scorers as any,
-      timeout: settings.timeout,
-      clock,
-      timingEnabled: yield* FiberRef.get(FiberRef.currentTracerTimingEnabled)
-    })
-
-    // Results waiting for the next `Experiments.log`, and (optionally) all of them.
-    let pending: Array<EvalResult> = []
-    const collected: Array<readonly [number, EvalResult]> | undefined = options.returnResults === false
-      ? undefined
-      : []
-    let completed = 0
-    let failed = 0
-    const logLock = yield* Effect.makeSemaphore(1)
-    // A 413 splits the batch in halves, down to one result: `log` is idempotent
-    // per case × trial (the conformance contract), so re-sending a part is safe.
-    const logSplitting = (batch: ReadonlyArray<EvalResult>): Effect.Effect<void, PromptOpsError> =>
-      Effect.catchIf(
-        experiments.log(experiment.id, batch),
-        (error) => error._tag === "PayloadTooLarge" && batch.length > 1,
-        () => {
-          const half = Math.ceil(batch.length / 2)
-          return Effect.zipRight(logSplitting(batch.slice(0, half)), logSplitting(batch.slice(half)))
-        }
-      )
-    // Uninterruptible: a batch taken out of `pending` is logged, never dropped.
-    const logBatch = (batch: ReadonlyArray<EvalResult>) =>
-      Effect.uninterruptible(logLock.withPermits(1)(logSplitting(batch)))
-    const flush = Effect.suspend(() => {
-      if (pending.length === 0) return Effect.void
-      const batch = pending
-      pending = []
-      return logBatch(batch)
-    })
-
-    /** Records a result; returns the effect still to run (progress, a full batch), if any. */
-    const complete = (job: Job, result: EvalResult): Effect.Effect<void, PromptOpsError, RP> | undefined => {
-      completed++
-      if (result.error !== undefined) failed++
-      collected?.push([job.sequence, result])
-      pending.push(result)
-      const progress = onProgress === undefined
+      // Built in the run's scope, before the experiment exists: a layer that
+      // cannot be built leaves no empty experiment behind. Its services reach
+      // the data, the task and the scorers.
+      const services = options.layer === undefined
         ? undefined
-        : onProgress({ _tag: "CaseCompleted", result, completed, failed, total })
-      if (pending.length < settings.batchSize) return progress
-      const batch = pending
-      pending = []
-      return progress === undefined ? logBatch(batch) : Effect.zipRight(progress, logBatch(batch))
-    }
+        : yield* Layer.build(options.layer as Layer.Layer<unknown, LE, LR>)
 
-    const processing = Effect.gen(function*() {
-      const source: CaseSource<ED, RD> = streamData !== undefined
-        ? yield* streamSource(streamData)
-        : iterableSource(iterableData!)
-      const fetchLock = yield* Effect.makeSemaphore(1)
-      const fetch = fetchLock.withPermits(1)(
-        Effect.suspend(() => (source.ready() || source.done() ? Effect.void : source.fetch))
-      )
-
-      // Jobs are handed out synchronously from the current case; a new case is
-      // taken from the source only when the trials of the current one are out.
-      let current: PreparedCase | undefined
-      let nextTrial = 0
-      let caseIndex = 0
-      let sequence = 0
-      const seen: DerivedIds = new Map()
-      const takeJob = (): Job | undefined | InvalidInput | typeof NEEDS_FETCH => {
-        for (;;) {
-          if (current !== undefined && nextTrial < current.trials) {
-            return { prepared: current, trial: nextTrial++, sequence: sequence++ }
-          }
-          const raw = source.take()
-          if (raw === NEEDS_FETCH) return source.done() ? undefined : NEEDS_FETCH
-          const prepared = prepare(raw, caseIndex++, settings.trials, seen)
-          if (!("caseId" in prepared)) return prepared
-          current = prepared
-          nextTrial = 0
-        }
+      // Data given as an effect is loaded before the experiment exists, so a
+      // failing load leaves no empty experiment behind.
+      const data: unknown = options.data
+      let streamData: Stream.Stream<unknown, ED, RD> | undefined
+      let iterableData: Iterable<unknown> | undefined
+      if (Predicate.hasProperty(data, Stream.StreamTypeId)) {
+        streamData = data as Stream.Stream<unknown, ED, RD>
+      } else if (Effect.isEffect(data)) {
+        const load = data as Effect.Effect<Iterable<unknown>, ED, RD>
+        iterableData = yield* (services === undefined ? load : Effect.provide(load, services))
+      } else {
+        iterableData = data as Iterable<unknown>
       }
-      // The slow path: refill from the source, or fail on an invalid case.
-      const nextJob: Effect.Effect<Job | undefined, ED | InvalidInput, RD> = Effect.suspend(
-        function loop(): Effect.Effect<Job | undefined, ED | InvalidInput, RD> {
-          const taken = takeJob()
-          if (taken === NEEDS_FETCH) return Effect.zipRight(fetch, Effect.suspend(loop))
-          if (taken !== undefined && !("prepared" in taken)) return Effect.fail(taken)
-          return Effect.succeed(taken)
-        }
-      )
+      if (streamData === undefined && !Predicate.isIterable(iterableData)) {
+        return yield* Effect.fail(
+          invalid("data", "data must be a Stream, an array or iterable of cases, or an Effect producing one")
+        )
+      }
+      const total = iterableData === undefined ? undefined : totalOf(iterableData, settings.trials)
 
-      const worker = Effect.suspend(() => {
-        // The spans of this worker's case in flight, ended here if it is interrupted.
-        const open: Array<Tracer.Span> = []
-        return Effect.gen(function*() {
-          for (;;) {
-            const taken = takeJob()
-            if (taken !== undefined && taken !== NEEDS_FETCH && !("prepared" in taken)) return yield* Effect.fail(taken)
-            const job = taken === NEEDS_FETCH ? yield* nextJob : taken
-            if (job === undefined) return
-            const result = yield* runner.run(job, open)
-            const after = complete(job, result)
-            if (after !== undefined) yield* after
-          }
-        }).pipe(Effect.onInterrupt(() => Effect.sync(() => runner.abandon(open))))
+      let completed = 0
+      let failed = 0
+      let scorerErrors = 0
+      const stateOf = (
+        status: ExperimentState["status"],
+        extra?: { readonly gate?: "passed" | "failed"; readonly reason?: string }
+      ): ExperimentState => ({
+        status,
+        ...(total !== undefined ? { total } : {}),
+        completed,
+        errors: failed,
+        scorerErrors,
+        ...extra
       })
-      const workers = total === undefined ? settings.concurrency : Math.min(settings.concurrency, total)
-      yield* Effect.all(Array.from({ length: workers }, () => worker), { concurrency: "unbounded", discard: true })
-    }).pipe(
-      Effect.scoped,
-      // On failure or interruption the finished results are still logged; the
-      // original failure wins over a failure to log them.
-      Effect.onExit((exit) =>
-        Exit.isSuccess(exit) ? Effect.void : flush.pipe(
-          Effect.catchAllCause((cause) =>
-            Effect.logWarning(`promptops Eval: could not log the last results of experiment ${experiment.id}`, cause)
+      /** The state of a run that ended early, from why it ended. */
+      const endState = (cause: Cause.Cause<unknown>): ExperimentState => {
+        const failure = Cause.failureOption(cause)
+        if (Option.isSome(failure) && failure.value instanceof EvalTimeout) {
+          return stateOf("partial", { reason: `overall timeout (${failure.value.timeout})` })
+        }
+        if (Cause.isInterruptedOnly(cause)) return stateOf("partial", { reason: "interrupted" })
+        return stateOf("failed", { reason: describeCause(cause) })
+      }
+
+      const created = yield* experiments.create({
+        name: options.name,
+        baseline: options.baseline,
+        dataset: options.dataset,
+        metadata: options.metadata
+      })
+      ending = (cause) => experiments.setState(created.id, endState(cause))
+      const running = stateOf("running")
+      yield* experiments.setState(created.id, running)
+      const experiment: Experiment = { ...created, state: running }
+      const onProgress = options.onProgress
+      if (onProgress !== undefined) yield* onProgress({ _tag: "Started", experiment, total })
+
+      const runner = makeCaseRunner({
+        experimentId: experiment.id,
+        task: options.task as any,
+        scorers: options.scorers as any,
+        timeout: settings.timeout,
+        clock,
+        timingEnabled: yield* FiberRef.get(FiberRef.currentTracerTimingEnabled)
+      })
+
+      // Results waiting for the next `Experiments.log`, and (optionally) all of them.
+      let pending: Array<EvalResult> = []
+      const collected: Array<readonly [number, EvalResult]> | undefined = options.returnResults === false
+        ? undefined
+        : []
+      const logLock = yield* Effect.makeSemaphore(1)
+      // A 413 splits the batch in halves, down to one result: `log` is idempotent
+      // per case × trial (the conformance contract), so re-sending a part is safe.
+      const logSplitting = (batch: ReadonlyArray<EvalResult>): Effect.Effect<void, PromptOpsError> =>
+        Effect.catchIf(
+          experiments.log(experiment.id, batch),
+          (error) => error._tag === "PayloadTooLarge" && batch.length > 1,
+          () => {
+            const half = Math.ceil(batch.length / 2)
+            return Effect.zipRight(logSplitting(batch.slice(0, half)), logSplitting(batch.slice(half)))
+          }
+        )
+      // Uninterruptible: a batch taken out of `pending` is logged, never dropped.
+      const logBatch = (batch: ReadonlyArray<EvalResult>) =>
+        Effect.uninterruptible(logLock.withPermits(1)(logSplitting(batch)))
+      const flush = Effect.suspend(() => {
+        if (pending.length === 0) return Effect.void
+        const batch = pending
+        pending = []
+        return logBatch(batch)
+      })
+
+      /** Records a result; returns the effect still to run (progress, a full batch), if any. */
+      const complete = (job: Job, result: EvalResult): Effect.Effect<void, PromptOpsError, RP> | undefined => {
+        completed++
+        if (result.error !== undefined) failed++
+        if (result.scorerErrors !== undefined) scorerErrors += Object.keys(result.scorerErrors).length
+        collected?.push([job.sequence, result])
+        pending.push(result)
+        const progress = onProgress === undefined
+          ? undefined
+          : onProgress({ _tag: "CaseCompleted", result, completed, failed, total })
+        if (pending.length < settings.batchSize) return progress
+        const batch = pending
+        pending = []
+        return progress === undefined ? logBatch(batch) : Effect.zipRight(progress, logBatch(batch))
+      }
+
+      const work = Effect.gen(function*() {
+        const source: CaseSource<ED, RD> = streamData !== undefined
+          ? yield* streamSource(streamData)
+          : iterableSource(iterableData!)
+        const fetchLock = yield* Effect.makeSemaphore(1)
+        const fetch = fetchLock.withPermits(1)(
+          Effect.suspend(() => (source.ready() || source.done() ? Effect.void : source.fetch))
+        )
+
+        // Jobs are handed out synchronously from the current case; a new case is
+        // taken from the source only when the trials of the current one are out.
+        let current: PreparedCase | undefined
+        let nextTrial = 0
+        let caseIndex = 0
+        let sequence = 0
+        const seen: DerivedIds = new Map()
+        const takeJob = (): Job | undefined | InvalidInput | typeof NEEDS_FETCH => {
+          for (;;) {
+            if (current !== undefined && nextTrial < current.trials) {
+              return { prepared: current, trial: nextTrial++, sequence: sequence++ }
+            }
+            const raw = source.take()
+            if (raw === NEEDS_FETCH) return source.done() ? undefined : NEEDS_FETCH
+            const prepared = prepare(raw, caseIndex++, settings.trials, seen)
+            if (!("caseId" in prepared)) return prepared
+            current = prepared
+            nextTrial = 0
+          }
+        }
+        // The slow path: refill from the source, or fail on an invalid case.
+        const nextJob: Effect.Effect<Job | undefined, ED | InvalidInput, RD> = Effect.suspend(
+          function loop(): Effect.Effect<Job | undefined, ED | InvalidInput, RD> {
+            const taken = takeJob()
+            if (taken === NEEDS_FETCH) return Effect.zipRight(fetch, Effect.suspend(loop))
+            if (taken !== undefined && !("prepared" in taken)) return Effect.fail(taken)
+            return Effect.succeed(taken)
+          }
+        )
+
+        const worker = Effect.suspend(() => {
+          // The spans of this worker's case in flight, ended here if it is interrupted.
+          const open: Array<Tracer.Span> = []
+          return Effect.gen(function*() {
+            for (;;) {
+              const taken = takeJob()
+              if (taken !== undefined && taken !== NEEDS_FETCH && !("prepared" in taken)) return yield* Effect.fail(taken)
+              const job = taken === NEEDS_FETCH ? yield* nextJob : taken
+              if (job === undefined) return
+              const result = yield* runner.run(job, open)
+              const after = complete(job, result)
+              if (after !== undefined) yield* after
+            }
+          }).pipe(Effect.onInterrupt(() => Effect.sync(() => runner.abandon(open))))
+        })
+        const workers = total === undefined ? settings.concurrency : Math.min(settings.concurrency, total)
+        yield* Effect.all(Array.from({ length: workers }, () => worker), { concurrency: "unbounded", discard: true })
+      })
+      // The layer's services, given once to the workers (whose fibers inherit
+      // them) rather than to each case's task and scorers: no cost per case.
+      const processing = (services === undefined ? work : Effect.provide(work, services)).pipe(
+        Effect.scoped,
+        // On failure or interruption the finished results are still logged; the
+        // original failure wins over a failure to log them.
+        Effect.onExit((exit) =>
+          Exit.isSuccess(exit) ? Effect.void : flush.pipe(
+            Effect.catchAllCause((cause) =>
+              Effect.logWarning(`promptops Eval: could not log the last results of experiment ${experiment.id}`, cause)
+            )
           )
         )
       )
-    )
 
-    // The flush after a successful processing runs uninterruptibly, right
-    // after it: no interruption can slip in between and drop the last batch.
-    const timedOut = yield* Effect.uninterruptibleMask((restore) =>
-      Effect.tap(
-        restore(
-          settings.overallTimeout === undefined
-            ? Effect.as(processing, false)
-            : Effect.timeoutTo(processing, {
-              duration: settings.overallTimeout,
-              onSuccess: () => false,
-              onTimeout: () => true
-            })
-        ),
-        (timedOut) => (timedOut ? Effect.void : flush)
+      // The flush after a successful processing runs uninterruptibly, right
+      // after it: no interruption can slip in between and drop the last batch.
+      const timedOut = yield* Effect.uninterruptibleMask((restore) =>
+        Effect.tap(
+          restore(
+            settings.overallTimeout === undefined
+              ? Effect.as(processing, false)
+              : Effect.timeoutTo(processing, {
+                duration: settings.overallTimeout,
+                onSuccess: () => false,
+                onTimeout: () => true
+              })
+          ),
+          (timedOut) => (timedOut ? Effect.void : flush)
+        )
       )
-    )
-    if (timedOut && settings.overallTimeout !== undefined) {
-      // Read after the interruption, so `completed` counts exactly what was logged.
-      return yield* Effect.fail(
-        new EvalTimeout({
-          experimentId: experiment.id,
-          experimentName: experiment.name,
-          timeout: Duration.format(settings.overallTimeout),
-          completed,
-          ...(total !== undefined ? { total } : {})
-        })
-      )
-    }
+      if (timedOut && settings.overallTimeout !== undefined) {
+        // Read after the interruption, so `completed` counts exactly what was logged.
+        return yield* Effect.fail(
+          new EvalTimeout({
+            experimentId: experiment.id,
+            experimentName: experiment.name,
+            timeout: Duration.format(settings.overallTimeout),
+            completed,
+            ...(total !== undefined ? { total } : {})
+          })
+        )
+      }
 
-    const summary = yield* experiments.summarize(experiment.id, { baseline: options.baseline })
-    if (onProgress !== undefined) yield* onProgress({ _tag: "Finished", summary })
-    if (collected === undefined) return { experiment, summary }
-    collected.sort((a, b) => a[0] - b[0])
-    return { experiment, summary, results: collected.map((entry) => entry[1]) }
-  }) as Effect.Effect<EvalRun, PromptOpsError | EvalTimeout | ED, Experiments | RD | RT | RS | RP>
+      const computed = yield* experiments.summarize(experiment.id, { baseline: options.baseline })
+      const state = stateOf(
+        "complete",
+        options.gate === undefined ? undefined : { gate: options.gate(computed) ? "passed" : "failed" }
+      )
+      yield* experiments.setState(experiment.id, state)
+      recorded = true
+      const summary: ExperimentSummary = { ...computed, state }
+      if (onProgress !== undefined) yield* onProgress({ _tag: "Finished", summary })
+      const ended: Experiment = { ...experiment, state }
+      if (collected === undefined) return { experiment: ended, state, summary }
+      collected.sort((a, b) => a[0] - b[0])
+      return { experiment: ended, state, summary, results: collected.map((entry) => entry[1]) }
+    }).pipe(
+      // Whatever ends the run early, its state is recorded with its counts:
+      // uninterruptibly (a finaliser), after the last batch was flushed.
+      Effect.onExit((exit) =>
+        recorded || ending === undefined || Exit.isSuccess(exit) ? Effect.void : ending(exit.cause).pipe(
+          Effect.catchAllCause((cause) => Effect.logWarning("promptops Eval: could not record the experiment's state", cause))
+        )
+      ),
+      // The layer's scope: released when the run ends, after its state is recorded.
+      Effect.scoped
+    )
+  }) as Effect.Effect<
+    EvalRun,
+    PromptOpsError | EvalTimeout | ED | LE,
+    Experiments | Exclude<RD | RT | RS, ROut> | RP | LR
+  >
 
 /**
  * The run as a stream of progress events, ending with `Finished`: what a CLI
@@ -1210,12 +1337,28 @@ export const run = <I, X, A, ED = never, RD = never, RT = never, RS = never, RP 
  *
  * @since 0.1.0
  */
-export const stream = <I, X, A, ED = never, RD = never, RT = never, RS = never, RP = never>(
-  options: RunOptions<I, X, A, ED, RD, RT, RS, RP> & {
+export const stream = <
+  I,
+  X,
+  A,
+  ED = never,
+  RD = never,
+  RT = never,
+  RS = never,
+  RP = never,
+  ROut = never,
+  LE = never,
+  LR = never
+>(
+  options: RunOptions<I, X, A, ED, RD, RT, RS, RP, ROut, LE, LR> & {
     /** Events buffered ahead of the consumer (default 256). */
     readonly bufferSize?: number | undefined
   }
-): Stream.Stream<EvalEvent, PromptOpsError | EvalTimeout | ED, Experiments | RD | RT | RS | RP> =>
+): Stream.Stream<
+  EvalEvent,
+  PromptOpsError | EvalTimeout | ED | LE,
+  Experiments | Exclude<RD | RT | RS, ROut> | RP | LR
+> =>
   Stream.unwrapScoped(
     Effect.gen(function*() {
       const bufferSize = options.bufferSize ?? 256
@@ -1227,7 +1370,7 @@ export const stream = <I, X, A, ED = never, RD = never, RT = never, RS = never, 
         }))
       }
       const queue = yield* Effect.acquireRelease(
-        Queue.bounded<Take.Take<EvalEvent, PromptOpsError | EvalTimeout | ED>>(bufferSize),
+        Queue.bounded<Take.Take<EvalEvent, PromptOpsError | EvalTimeout | ED | LE>>(bufferSize),
         Queue.shutdown
       )
       const userProgress = options.onProgress

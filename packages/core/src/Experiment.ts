@@ -8,6 +8,46 @@ import * as Records from "./Records.js"
 import { Metadata } from "./Dataset.js"
 
 /**
+ * Where a run stands: `running` while `Eval.run` is at work, then `complete`
+ * (every case ran), `partial` (interrupted, or cut by the overall timeout) or
+ * `failed` (the data source failed, or the run could not finish).
+ *
+ * @since 0.1.0
+ */
+export const ExperimentStatus: Schema.Literal<["running", "complete", "partial", "failed"]> = Schema.Literal(
+  "running",
+  "complete",
+  "partial",
+  "failed"
+)
+/** @since 0.1.0 */
+export type ExperimentStatus = typeof ExperimentStatus.Type
+
+/**
+ * The state of an experiment's run, with its counts. Only a `complete` run
+ * whose gate did not fail is a default baseline (see `Experiments.latestBaseline`).
+ *
+ * @since 0.1.0
+ */
+export const ExperimentState = Schema.Struct({
+  status: ExperimentStatus,
+  /** Case × trial runs planned, when known. */
+  total: Schema.optional(Schema.Number),
+  /** Results logged. */
+  completed: Schema.Number,
+  /** Results whose task failed. */
+  errors: Schema.Number,
+  /** Case × scorer failures: threw, returned a non-finite score or one outside 0..1, or a duplicate name. */
+  scorerErrors: Schema.Number,
+  /** Set when the run had a gate (e.g. the CLI's `--fail-on-*`). */
+  gate: Schema.optional(Schema.Literal("passed", "failed")),
+  /** Why the run is partial or failed (interrupted, overall timeout, data failed, …). */
+  reason: Schema.optional(Schema.String)
+})
+/** @since 0.1.0 */
+export type ExperimentState = typeof ExperimentState.Type
+
+/**
  * @since 0.1.0
  */
 export const Experiment = Schema.Struct({
@@ -21,6 +61,8 @@ export const Experiment = Schema.Struct({
   metadata: Schema.optional(Metadata),
   /** Unix milliseconds. */
   createdAt: Schema.optional(Schema.Number),
+  /** The state of its run; absent on experiments made before states existed (treated as complete). */
+  state: Schema.optional(ExperimentState),
   source: Schema.Struct({ provider: Schema.String, raw: Schema.optional(Schema.Unknown) })
 })
 /** @since 0.1.0 */
@@ -70,8 +112,10 @@ export const EvalResult = Schema.Struct({
   output: Schema.Unknown,
   expected: Schema.optional(Schema.Unknown),
   scores: Scores,
-  /** The task's failure, when it failed. Scorers that failed are in `metadata.scorerErrors`. */
+  /** The task's failure, when it failed. */
   error: Schema.optional(Schema.String),
+  /** Scorers that failed on this case: scorer name → why. Their scores are absent from `scores`. */
+  scorerErrors: Schema.optional(Records.of(Schema.String)),
   metadata: Metadata,
   tags: Schema.optional(Schema.Array(Schema.String)),
   durationMs: Schema.Number,
@@ -95,7 +139,10 @@ export const ScoreSummary = Schema.Struct({
   count: Schema.Number,
   diff: Schema.optional(Schema.Number),
   improvements: Schema.Number,
-  regressions: Schema.Number
+  /** Cases that scored worse than in the baseline, or that the baseline scored and this run did not. */
+  regressions: Schema.Number,
+  /** Cases the baseline scored and this run did not (each also counted in `regressions`). */
+  missing: Schema.Number
 })
 /** @since 0.1.0 */
 export type ScoreSummary = typeof ScoreSummary.Type
@@ -127,9 +174,16 @@ export const ExperimentSummary = Schema.Struct({
   comparison: Schema.optional(Schema.Struct({ id: Schema.String, name: Schema.String })),
   /** Number of results (cases × trials). */
   results: Schema.Number,
+  /** Results whose task failed. */
   errors: Schema.Number,
+  /** Case × scorer failures. */
+  scorerErrors: Schema.Number,
   scores: Records.of(ScoreSummary),
   metrics: Records.of(MetricSummary),
+  /** Score names the baseline has and this whole run lacks. */
+  missingScores: Schema.Array(Schema.String),
+  /** The experiment's state, when the backend has one. */
+  state: Schema.optional(ExperimentState),
   /** Where the numbers come from: computed here, or merged with the vendor's own. */
   computedBy: Schema.Literal("local", "local+provider")
 })

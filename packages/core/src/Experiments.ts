@@ -8,11 +8,12 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Context, Effect, Option, Stream } from "effect"
+import { Chunk, Context, Effect, Either, Option, ParseResult, Schema, Stream } from "effect"
 import type { Metadata } from "./Dataset.js"
-import type { EvalResult, Experiment, ExperimentSummary } from "./Experiment.js"
+import { type EvalResult, type Experiment, ExperimentState, type ExperimentSummary } from "./Experiment.js"
+import { withLibrarySpan } from "./internal/librarySpan.js"
 import { nonEmpty } from "./internal/validate.js"
-import type { PromptOpsError } from "./PromptOpsError.js"
+import { invalidInput, NotFound, type PromptOpsError } from "./PromptOpsError.js"
 import * as Summary from "./Summary.js"
 
 /** @since 0.1.0 */
@@ -45,6 +46,8 @@ export declare namespace Experiments {
     readonly list: () => Stream.Stream<Experiment, PromptOpsError>
     readonly log: (experimentId: string, results: ReadonlyArray<EvalResult>) => Effect.Effect<void, PromptOpsError>
     readonly results: (experimentId: string) => Stream.Stream<EvalResult, PromptOpsError>
+    /** Records the state of the experiment's run (replacing the previous one); `get` and `list` return it. */
+    readonly setState: (experimentId: string, state: ExperimentState) => Effect.Effect<void, PromptOpsError>
     readonly summarize: (
       experimentId: string,
       options?: SummarizeOptions
@@ -65,6 +68,8 @@ export interface ConstructorParams {
   readonly list: () => Stream.Stream<Experiment, PromptOpsError>
   readonly log: (experimentId: string, results: ReadonlyArray<EvalResult>) => Effect.Effect<void, PromptOpsError>
   readonly results: (experimentId: string) => Stream.Stream<EvalResult, PromptOpsError>
+  /** Stores the run's state so that `get` and `list` return it. */
+  readonly setState: (experimentId: string, state: ExperimentState) => Effect.Effect<void, PromptOpsError>
   /** The vendor's own summary, where it has one; merged into the local one. */
   readonly providerSummary?: (
     experiment: Experiment,
@@ -82,8 +87,8 @@ export const make = (params: ConstructorParams): Experiments.Service => {
     create: (options) =>
       nonEmpty(params.provider, "Experiments.create", "options.name", options.name).pipe(
         Effect.zipRight(params.create(options)),
-        Effect.withSpan("Experiments.create", {
-          attributes: { "promptops.kind": "function", "promptops.provider": params.provider, "promptops.experiment.name": options.name }
+        withLibrarySpan("Experiments.create", {
+          attributes: { "promptops.provider": params.provider, "promptops.experiment.name": options.name }
         })
       ),
     get: (id) => Effect.zipRight(nonEmpty(params.provider, "Experiments.get", "id", id), params.get(id)),
@@ -97,6 +102,31 @@ export const make = (params: ConstructorParams): Experiments.Service => {
     results: (experimentId) =>
       Stream.unwrap(
         Effect.as(nonEmpty(params.provider, "Experiments.results", "experimentId", experimentId), params.results(experimentId))
+      ),
+    setState: (experimentId, state) =>
+      nonEmpty(params.provider, "Experiments.setState", "experimentId", experimentId).pipe(
+        Effect.zipRight(
+          Schema.validateEither(ExperimentState)(state).pipe(
+            Either.match({
+              onLeft: (error) =>
+                Effect.fail(invalidInput({
+                  provider: params.provider,
+                  operation: "Experiments.setState",
+                  path: "state",
+                  description: `state is not a valid ExperimentState: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+                })),
+              onRight: (valid) => params.setState(experimentId, valid)
+            })
+          )
+        ),
+        withLibrarySpan("Experiments.setState", {
+          attributes: {
+            "promptops.kind": "function",
+            "promptops.provider": params.provider,
+            "promptops.experiment.id": experimentId,
+            "promptops.experiment.status": state.status
+          }
+        })
       ),
     summarize: (experimentId, options = {}) =>
       Effect.gen(function*() {
@@ -112,8 +142,8 @@ export const make = (params: ConstructorParams): Experiments.Service => {
         const vendor = yield* params.providerSummary(experiment, baseline)
         return Option.match(vendor, { onNone: () => local, onSome: (summary) => Summary.merge(local, summary) })
       }).pipe(
-        Effect.withSpan("Experiments.summarize", {
-          attributes: { "promptops.kind": "function", "promptops.provider": params.provider, "promptops.experiment.id": experimentId }
+        withLibrarySpan("Experiments.summarize", {
+          attributes: { "promptops.provider": params.provider, "promptops.experiment.id": experimentId }
         })
       )
   }
@@ -147,3 +177,100 @@ export const latestNamed = (
       Stream.filter((experiment) => isRunOf(name, experiment.name) && experiment.id !== options.excluding),
       Stream.runHead
     ))
+
+/**
+ * Whether an experiment may serve as a default baseline: its run completed
+ * (an experiment without a state predates states and counts as complete) and
+ * its gate, if it had one, did not fail.
+ *
+ * @since 0.1.0
+ */
+export const isBaselineCandidate = (experiment: Experiment): boolean =>
+  experiment.state === undefined ||
+  (experiment.state.status === "complete" && experiment.state.gate !== "failed")
+
+/**
+ * The default baseline of a run named `name`: the newest run of that name (see
+ * `isRunOf`) that is complete, or has no state (made before states existed),
+ * and whose gate did not fail. A run that was interrupted, timed out, failed,
+ * is still running, or regressed under a gate (e.g. `--fail-on-regression`)
+ * is skipped, so running a regressed eval again still compares with the last
+ * good run.
+ *
+ * @since 0.1.0
+ */
+export const latestBaseline = (
+  name: string,
+  options: { readonly excluding?: string | undefined } = {}
+): Effect.Effect<Option.Option<Experiment>, PromptOpsError, Experiments> =>
+  Effect.flatMap(Experiments, (experiments) =>
+    experiments.list().pipe(
+      Stream.filter((experiment) =>
+        isRunOf(name, experiment.name) && experiment.id !== options.excluding && isBaselineCandidate(experiment)
+      ),
+      Stream.runHead
+    ))
+
+/** The shortest id prefix `resolve` accepts, so a stray short word is never taken for an id. */
+const MIN_PREFIX = 4
+
+/**
+ * Finds the experiment `ref` names: a full id, a unique id prefix (at least 4
+ * characters), or an experiment name (its newest run; with `baseline: true`,
+ * its newest run that `latestBaseline` accepts). An exact id wins over a
+ * name, and a name over a prefix.
+ *
+ * Fails with `NotFound` naming `ref` when nothing matches, and with
+ * `InvalidInput` listing the candidates when a prefix matches several ids.
+ *
+ * @since 0.1.0
+ */
+export const resolve = (
+  ref: string,
+  options: { readonly baseline?: boolean | undefined } = {}
+): Effect.Effect<Experiment, PromptOpsError, Experiments> =>
+  Effect.gen(function*() {
+    const experiments = yield* Experiments
+    const provider = experiments.provider
+    yield* nonEmpty(provider, "Experiments.resolve", "ref", ref)
+    const all = yield* Stream.runCollect(experiments.list()).pipe(Effect.map(Chunk.toReadonlyArray))
+    const exact = all.find((experiment) => experiment.id === ref)
+    if (exact !== undefined) return exact
+    // `list` is newest first, so the first run of the name is its newest.
+    const runs = all.filter((experiment) => isRunOf(ref, experiment.name))
+    if (runs.length > 0) {
+      const chosen = options.baseline === true ? runs.find(isBaselineCandidate) : runs[0]
+      if (chosen !== undefined) return chosen
+      return yield* Effect.fail(
+        new NotFound({
+          provider,
+          operation: "Experiments.resolve",
+          description: `experiment "${ref}" has ${runs.length} run(s), none complete with a passing gate`,
+          resource: `experiment "${ref}"`
+        })
+      )
+    }
+    const prefixed = ref.length >= MIN_PREFIX ? all.filter((experiment) => experiment.id.startsWith(ref)) : []
+    if (prefixed.length === 1) return prefixed[0]!
+    if (prefixed.length > 1) {
+      const shown = prefixed.slice(0, 10).map((experiment) => `${experiment.id} (${experiment.name})`)
+      return yield* Effect.fail(invalidInput({
+        provider,
+        operation: "Experiments.resolve",
+        path: "ref",
+        description: `"${ref}" is the prefix of ${prefixed.length} experiment ids: ${shown.join(", ")}` +
+          (prefixed.length > shown.length ? ", …" : "") + "; give more characters"
+      }))
+    }
+    return yield* Effect.fail(
+      new NotFound({
+        provider,
+        operation: "Experiments.resolve",
+        description: `no experiment has the id, id prefix or name "${ref}"` +
+          (ref.length < MIN_PREFIX ? ` (an id prefix needs at least ${MIN_PREFIX} characters)` : ""),
+        resource: `experiment "${ref}"`
+      })
+    )
+  }).pipe(
+    withLibrarySpan("Experiments.resolve", { attributes: { "promptops.experiment.ref": ref } })
+  )

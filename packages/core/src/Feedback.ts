@@ -10,6 +10,7 @@ import { Context, Effect, Schema } from "effect"
 import { Metadata } from "./Dataset.js"
 import { Scores } from "./Experiment.js"
 import * as Ids from "./Ids.js"
+import { withLibrarySpan } from "./internal/librarySpan.js"
 import { invalidInput, type PromptOpsError } from "./PromptOpsError.js"
 import { Destination } from "./SpanRecord.js"
 
@@ -94,8 +95,8 @@ export const make = (params: ConstructorParams): Feedback.Service => ({
       }
       return params.log(items.map((item) => ({ ...item, id: item.id ?? Ids.uuid() })))
     }).pipe(
-      Effect.withSpan("Feedback.log", {
-        attributes: { "promptops.kind": "function", "promptops.provider": params.provider, "promptops.items": items.length }
+      withLibrarySpan("Feedback.log", {
+        attributes: { "promptops.provider": params.provider, "promptops.items": items.length }
       })
     )
 })

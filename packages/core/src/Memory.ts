@@ -240,6 +240,10 @@ export const makeServices = (state: State, options: Options = {}): {
         }),
       results: (experimentId) =>
         Stream.unwrap(Effect.map(getExperiment(experimentId), (entry) => Stream.fromIterable([...entry.results.values()]))),
+      setState: (experimentId, experimentState) =>
+        Effect.map(getExperiment(experimentId), (entry) => {
+          state.experiments.set(experimentId, { ...entry, experiment: { ...entry.experiment, state: experimentState } })
+        }),
       providerSummary: () => Effect.succeed(Option.none())
     }),
     spanSink: SpanSink.make({
@@ -271,16 +275,27 @@ export const makeServices = (state: State, options: Options = {}): {
             description: `is not a cursor this backend returned: ${JSON.stringify(options.after)}`
           }))
         }
+        const wanted = (span: SpanRecord): boolean =>
+          TraceReader.matchesTrace(options, span.traceId) &&
+          (span.destination._tag === "Experiment" ? span.destination.experimentId : undefined) === options.experimentId
         return Effect.sync(() => {
           const all = [...state.spans.values()]
           const spans: Array<SpanRecord> = []
+          if (options.order === "newest") {
+            // From the end back to the cursor; the cursor returned is past the newest match.
+            let cursor: string | undefined
+            for (let position = all.length - 1; position >= start && spans.length < options.limit; position--) {
+              const span = all[position]!
+              if (!wanted(span)) continue
+              cursor ??= String(position + 1)
+              spans.push(span)
+            }
+            return { spans, cursor: cursor ?? options.after }
+          }
           let position = start
           for (; position < all.length && spans.length < options.limit; position++) {
             const span = all[position]!
-            if (options.traceId !== undefined && span.traceId !== options.traceId) continue
-            const experimentId = span.destination._tag === "Experiment" ? span.destination.experimentId : undefined
-            if (experimentId !== options.experimentId) continue
-            spans.push(span)
+            if (wanted(span)) spans.push(span)
           }
           return { spans, cursor: String(position) }
         })

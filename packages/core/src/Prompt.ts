@@ -10,12 +10,19 @@ import type { TemplateError } from "./PromptOpsError.js"
 import * as Template from "./Template.js"
 
 /**
- * How the message contents are templated. Braintrust uses mustache, Basalt uses
- * Jinja; `none` leaves the text untouched.
+ * How the message contents are templated: `mustache` and `nunjucks` as
+ * Braintrust renders them, `jinja` as Basalt's SDK renders it; `none` leaves
+ * the text untouched. `nunjucks` and `jinja` are different formats: the same
+ * text renders differently in each (HTML escaping, whitespace, values).
  *
  * @since 0.1.0
  */
-export const TemplateFormat: Schema.Literal<["mustache", "jinja", "none"]> = Schema.Literal("mustache", "jinja", "none")
+export const TemplateFormat: Schema.Literal<["mustache", "jinja", "nunjucks", "none"]> = Schema.Literal(
+  "mustache",
+  "jinja",
+  "nunjucks",
+  "none"
+)
 /** @since 0.1.0 */
 export type TemplateFormat = typeof TemplateFormat.Type
 
@@ -55,21 +62,59 @@ export const ImagePart = Schema.Struct({
 /** @since 0.1.0 */
 export type ImagePart = typeof ImagePart.Type
 
+/**
+ * A file part (a PDF, …): `data` (usually a `data:` URL), a vendor `fileId`,
+ * and a `filename`; each one a template too (Braintrust renders them).
+ *
+ * @since 0.1.0
+ */
+export const FilePart = Schema.Struct({
+  type: Schema.Literal("file"),
+  data: Schema.optional(Schema.String),
+  fileId: Schema.optional(Schema.String),
+  filename: Schema.optional(Schema.String)
+})
 /** @since 0.1.0 */
-export const ContentPart: Schema.Union<[typeof TextPart, typeof ImagePart]> = Schema.Union(TextPart, ImagePart)
+export type FilePart = typeof FilePart.Type
+
+/** @since 0.1.0 */
+export const ContentPart: Schema.Union<[typeof TextPart, typeof ImagePart, typeof FilePart]> = Schema.Union(
+  TextPart,
+  ImagePart,
+  FilePart
+)
 /** @since 0.1.0 */
 export type ContentPart = typeof ContentPart.Type
 
 /**
+ * A function call an assistant message made: its `id` (which a later `tool`
+ * message answers with `toolCallId`), the function's `name` and its
+ * `arguments` as JSON text. All three are templates (Braintrust renders them).
+ *
+ * @since 0.1.0
+ */
+export const ToolCall = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  arguments: Schema.String
+})
+/** @since 0.1.0 */
+export type ToolCall = typeof ToolCall.Type
+
+/**
  * One message of a prompt. `content` is a template (or template parts). A
- * completion-style prompt is a single `user` message.
+ * completion-style prompt is a single `user` message. An `assistant` message
+ * may carry `toolCalls`; a `tool` message answers one of them by `toolCallId`
+ * (a template too).
  *
  * @since 0.1.0
  */
 export const Message = Schema.Struct({
   role: Role,
   content: Schema.Union(Schema.String, Schema.Array(ContentPart)),
-  name: Schema.optional(Schema.String)
+  name: Schema.optional(Schema.String),
+  toolCalls: Schema.optional(Schema.Array(ToolCall)),
+  toolCallId: Schema.optional(Schema.String)
 })
 /** @since 0.1.0 */
 export type Message = typeof Message.Type
@@ -90,7 +135,14 @@ export const ModelParams = Schema.Struct({
   responseFormat: Schema.optional(Schema.Unknown),
   tools: Schema.optional(Schema.Array(Schema.Unknown)),
   toolChoice: Schema.optional(Schema.Unknown),
-  extra: Schema.optional(Records.Unknown)
+  extra: Schema.optional(Records.Unknown),
+  /**
+   * Parameters only the vendor reads, never the LLM (Braintrust's
+   * `use_cache`, `reasoning_enabled`, `reasoning_budget`): kept when a prompt
+   * is read, pulled or pushed, and left out of a rendered prompt's model, as
+   * the vendor's SDK leaves them out.
+   */
+  vendor: Schema.optional(Records.Unknown)
 })
 /** @since 0.1.0 */
 export type ModelParams = typeof ModelParams.Type
@@ -201,7 +253,9 @@ export type PromptSummary = typeof PromptSummary.Type
 export const RenderedMessage = Schema.Struct({
   role: Role,
   content: Schema.Union(Schema.String, Schema.Array(ContentPart)),
-  name: Schema.optional(Schema.String)
+  name: Schema.optional(Schema.String),
+  toolCalls: Schema.optional(Schema.Array(ToolCall)),
+  toolCallId: Schema.optional(Schema.String)
 })
 /** @since 0.1.0 */
 export type RenderedMessage = typeof RenderedMessage.Type
@@ -231,25 +285,41 @@ const isVariableRecord = (u: unknown): u is Record<string, unknown> =>
   !(u instanceof Set) && !(u instanceof Promise)
 
 /**
- * Renders every message of a prompt with its `templateFormat`: string
- * contents, text parts and image urls. The model spec passes through as it is
- * (a `responseFormat` holding template strings is not rendered).
+ * Renders a prompt with its `templateFormat`, as the vendor's SDK does:
+ *
+ * - every message: string contents, text parts, image urls, a file part's
+ *   `data`, `fileId` and `filename` (an empty one is left out), each tool
+ *   call's `id`, `name` and `arguments`, and a tool message's `toolCallId`;
+ *   in Braintrust's formats an image url that is just `{{ path }}`, with a
+ *   list of http(s) URLs there, becomes one image part per URL;
+ * - for `mustache` and `nunjucks` (Braintrust's formats) the model's `tools`
+ *   (every key and string value of every tool definition) and, for a
+ *   `{ type: "json_schema" }` `responseFormat`, every string value of its
+ *   `json_schema.schema` (a schema given as a string is rendered, then read as
+ *   JSON: empty is `null`, invalid JSON stays a string), as Braintrust's
+ *   `Prompt.build` does. Basalt's SDK renders neither, so `jinja` leaves them.
+ *
+ * The rendered model leaves out `params.vendor` (parameters only the vendor
+ * reads; Braintrust's SDK strips them too).
  *
  * Variables, by format:
- * - `mustache` (Braintrust): the template sees `{ input: variables, ...variables }`
- *   when `variables` is a record, else `{ input: variables }`, as Braintrust's
- *   `prompt.build` does, so `{{input}}` is the whole argument and
- *   `{{input.x}}` / `{{x}}` its fields.
+ * - `mustache` and `nunjucks` (Braintrust): the template sees
+ *   `{ input: variables, ...variables }` when `variables` is a record, else
+ *   `{ input: variables }`, as Braintrust's `prompt.build` does, so
+ *   `{{input}}` is the whole argument and `{{input.x}}` / `{{x}}` its fields.
  * - `jinja` (Basalt): the template sees `variables` itself; it must be a
- *   record (`undefined` or `null` means none).
+ *   record (`undefined` or `null` means none). As Basalt's SDK builds its
+ *   chat messages, a rendered system or user text is trimmed, and left out
+ *   when it is empty.
  * - `none`: nothing is rendered and any `variables` are accepted.
  *
  * `RenderedPrompt.variables` holds `variables` when it is a record, `{}` for
  * `undefined`, and `{ input: variables }` otherwise.
  *
- * In strict mode the variables missing from all messages are reported
- * together, in one `TemplateError` listing each path once. A template that
- * does not parse fails with a `TemplateError` naming the message it is in.
+ * In strict mode the variables missing from all messages, tools and the
+ * response format are reported together, in one `TemplateError` listing each
+ * path once and naming where they are used. A template that does not parse
+ * fails with a `TemplateError` naming where it is.
  *
  * @since 0.1.0
  */
@@ -258,6 +328,16 @@ export const render = (
   variables: Record<string, unknown> | unknown,
   options?: { readonly strict?: boolean | undefined }
 ): Effect.Effect<RenderedPrompt, TemplateError> => Effect.suspend(() => renderPrompt(prompt, variables, options))
+
+/** The model as an LLM gets it: without the parameters only the vendor reads. */
+const modelForLlm = (model: ModelSpec): ModelSpec => {
+  if (model.params.vendor === undefined) return model
+  const { vendor: _vendor, ...params } = model.params
+  return { ...model, params }
+}
+
+const isPlainObject = (u: unknown): u is Record<string, unknown> =>
+  typeof u === "object" && u !== null && !Array.isArray(u)
 
 const renderPrompt = (
   prompt: Prompt,
@@ -270,17 +350,18 @@ const renderPrompt = (
     : variables === undefined
     ? {}
     : { input: variables }
-  const done = (messages: ReadonlyArray<RenderedMessage>): RenderedPrompt => ({
+  const done = (messages: ReadonlyArray<RenderedMessage>, model: ModelSpec | undefined): RenderedPrompt => ({
     slug: prompt.slug,
     version: prompt.version,
     messages,
-    ...(prompt.model === undefined ? {} : { model: prompt.model }),
+    ...(model === undefined ? {} : { model: modelForLlm(model) }),
     variables: supplied
   })
-  if (format === "none") return Either.right(done(prompt.messages))
+  if (format === "none") return Either.right(done(prompt.messages, prompt.model))
 
+  const braintrust = format === "mustache" || format === "nunjucks"
   let view: Record<string, unknown>
-  if (format === "mustache") {
+  if (braintrust) {
     view = isVariableRecord(variables) ? { input: variables, ...variables } : { input: variables }
   } else if (isVariableRecord(variables)) {
     view = variables
@@ -318,17 +399,92 @@ const renderPrompt = (
     }
   }
 
+  const part = (item: ContentPart, where: string): ReadonlyArray<ContentPart> => {
+    switch (item.type) {
+      case "text":
+        return [{ ...item, text: field(item.text, `${where}.text`) }]
+      case "image_url": {
+        const urls = braintrust ? imageUrlList(item.url, view) : undefined
+        if (urls !== undefined) return urls.map((url): ContentPart => ({ type: "image_url", url }))
+        return [{ ...item, url: field(item.url, `${where}.url`) }]
+      }
+      case "file": {
+        // As Braintrust's SDK: an empty field is left out.
+        const { data, fileId, filename, ...rest } = item
+        return [{
+          ...rest,
+          ...(data !== undefined && data !== "" ? { data: field(data, `${where}.data`) } : {}),
+          ...(fileId !== undefined && fileId !== "" ? { fileId: field(fileId, `${where}.fileId`) } : {}),
+          ...(filename !== undefined && filename !== "" ? { filename: field(filename, `${where}.filename`) } : {})
+        }]
+      }
+    }
+  }
+
   const messages = prompt.messages.map((message, index): RenderedMessage => {
-    const where = `messages[${index}].content`
+    const where = `messages[${index}]`
     const content = typeof message.content === "string"
-      ? field(message.content, where)
-      : message.content.map((part, partIndex): ContentPart =>
-        part.type === "text"
-          ? { ...part, text: field(part.text, `${where}[${partIndex}].text`) }
-          : { ...part, url: field(part.url, `${where}[${partIndex}].url`) }
-      )
-    return { ...message, content }
+      ? field(message.content, `${where}.content`)
+      : message.content.flatMap((item, partIndex) => part(item, `${where}.content[${partIndex}]`))
+    return {
+      ...message,
+      content,
+      ...(message.toolCalls !== undefined
+        ? {
+          toolCalls: message.toolCalls.map((call, callIndex): ToolCall => ({
+            id: field(call.id, `${where}.toolCalls[${callIndex}].id`),
+            name: field(call.name, `${where}.toolCalls[${callIndex}].name`),
+            arguments: field(call.arguments, `${where}.toolCalls[${callIndex}].arguments`)
+          }))
+        }
+        : {}),
+      ...(message.toolCallId !== undefined ? { toolCallId: field(message.toolCallId, `${where}.toolCallId`) } : {})
+    }
   })
+
+  // Braintrust renders the tools' JSON text as one template; each key and
+  // string is rendered here instead, so a value holding a quote keeps the
+  // definitions valid (see the README's differences from the vendor's SDK).
+  const deep = (value: unknown, where: string, keys: boolean): unknown => {
+    if (typeof value === "string") return field(value, where)
+    if (Array.isArray(value)) return value.map((item, i) => deep(item, `${where}[${i}]`, keys))
+    if (isPlainObject(value)) {
+      const out: Record<string, unknown> = {}
+      for (const [key, item] of Object.entries(value)) {
+        const name = keys ? field(key, `${where} key ${JSON.stringify(key)}`) : key
+        Records.set(out, name, deep(item, `${where}.${key}`, keys))
+      }
+      return out
+    }
+    return value
+  }
+
+  let model = prompt.model
+  if (braintrust && model !== undefined) {
+    const params = model.params
+    const tools = params.tools === undefined
+      ? undefined
+      : params.tools.map((tool, i) => deep(tool, `model.params.tools[${i}]`, true))
+    const responseFormat = renderResponseFormat(params.responseFormat, (schema) => {
+      const where = "model.params.responseFormat.json_schema.schema"
+      if (typeof schema !== "string") return deep(schema, where, false)
+      const text = field(schema, where)
+      if (text.trim() === "") return null
+      try {
+        return JSON.parse(text)
+      } catch {
+        return text
+      }
+    })
+    model = {
+      ...model,
+      params: {
+        ...params,
+        ...(tools !== undefined ? { tools } : {}),
+        ...(responseFormat !== undefined ? { responseFormat } : {})
+      }
+    }
+  }
 
   if (invalid !== undefined) return Either.left(invalid)
   if (missing.size > 0) {
@@ -341,5 +497,119 @@ const renderPrompt = (
       )
     )
   }
-  return Either.right(done(messages))
+  return Either.right(done(format === "jinja" ? basaltChat(messages) : messages, model))
+}
+
+/**
+ * Basalt's SDK (`buildChatMessages`) trims the rendered system and user
+ * texts and leaves out those that end up empty.
+ */
+const basaltChat = (messages: ReadonlyArray<RenderedMessage>): ReadonlyArray<RenderedMessage> =>
+  messages.flatMap((message) => {
+    if ((message.role !== "system" && message.role !== "user") || typeof message.content !== "string") return [message]
+    const content = message.content.trim()
+    return content === "" ? [] : [{ ...message, content }]
+  })
+
+/**
+ * Braintrust's SDK turns an image part whose url is just `{{ path }}`, where
+ * `path` holds a list of http(s) URLs, into one image part per URL (no
+ * detail); `undefined` when the url is anything else.
+ */
+const imageUrlList = (url: string, view: Record<string, unknown>): ReadonlyArray<string> | undefined => {
+  const match = /^\{\{\s*([\w.]+)\s*\}\}$/.exec(url)
+  if (match === null) return undefined
+  let value: unknown = view
+  for (const segment of match[1]!.split(".")) {
+    if (typeof value !== "object" || value === null) return undefined
+    value = Object.hasOwn(value, segment) ? (value as Record<string, unknown>)[segment] : undefined
+  }
+  if (!Array.isArray(value) || !value.every(isHttpUrl)) return undefined
+  return value as ReadonlyArray<string>
+}
+
+const isHttpUrl = (u: unknown): boolean => {
+  if (typeof u !== "string") return false
+  try {
+    const parsed = new URL(u.trim())
+    return parsed.protocol === "http:" || parsed.protocol === "https:"
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A `{ type: "json_schema", json_schema: { name, schema } }` response format
+ * with its schema rendered; anything else unchanged (Braintrust renders
+ * nothing else).
+ */
+const renderResponseFormat = (format: unknown, schema: (schema: unknown) => unknown): unknown => {
+  if (!isPlainObject(format) || format["type"] !== "json_schema") return format
+  const jsonSchema = format["json_schema"]
+  if (!isPlainObject(jsonSchema) || typeof jsonSchema["name"] !== "string") return format
+  return { ...format, json_schema: { ...jsonSchema, schema: schema(jsonSchema["schema"]) } }
+}
+
+/** Whether a format renders the model's tools and response format (Braintrust's formats do). */
+const rendersModel = (format: TemplateFormat): boolean => format === "mustache" || format === "nunjucks"
+
+/**
+ * What would render differently if a prompt written for its `templateFormat`
+ * were rendered as `to`, one line per construct, each prefixed with where it
+ * is (`messages[0].content: …`). Empty when every template renders the same,
+ * so the prompt may simply be relabelled. See `Template.conversionDifferences`.
+ *
+ * @since 0.1.0
+ */
+export const formatDifferences = (
+  prompt: Pick<PromptDraft, "messages" | "model" | "templateFormat">,
+  to: TemplateFormat
+): ReadonlyArray<string> => {
+  const from = prompt.templateFormat
+  if (from === to) return []
+  const out: Array<string> = []
+  const check = (text: string, where: string, source: TemplateFormat, target: TemplateFormat) => {
+    for (const difference of Template.conversionDifferences(text, source, target)) out.push(`${where}: ${difference}`)
+  }
+  prompt.messages.forEach((message, index) => {
+    const where = `messages[${index}]`
+    if (typeof message.content === "string") check(message.content, `${where}.content`, from, to)
+    else {
+      message.content.forEach((part, partIndex) => {
+        const at = `${where}.content[${partIndex}]`
+        if (part.type === "text") check(part.text, `${at}.text`, from, to)
+        else if (part.type === "image_url") check(part.url, `${at}.url`, from, to)
+        else {
+          for (const key of ["data", "fileId", "filename"] as const) {
+            const value = part[key]
+            if (value !== undefined) check(value, `${at}.${key}`, from, to)
+          }
+        }
+      })
+    }
+    message.toolCalls?.forEach((call, callIndex) => {
+      for (const key of ["id", "name", "arguments"] as const) {
+        check(call[key], `${where}.toolCalls[${callIndex}].${key}`, from, to)
+      }
+    })
+    if (message.toolCallId !== undefined) check(message.toolCallId, `${where}.toolCallId`, from, to)
+  })
+  // Tools and response formats are templates only in Braintrust's formats.
+  const source: TemplateFormat = rendersModel(from) ? from : "none"
+  const target: TemplateFormat = rendersModel(to) ? to : "none"
+  if (prompt.model !== undefined && source !== target) {
+    const strings = (value: unknown, where: string): void => {
+      if (typeof value === "string") check(value, where, source, target)
+      else if (Array.isArray(value)) value.forEach((item, i) => strings(item, `${where}[${i}]`))
+      else if (isPlainObject(value)) {
+        for (const [key, item] of Object.entries(value)) {
+          check(key, `${where} key ${JSON.stringify(key)}`, source, target)
+          strings(item, `${where}.${key}`)
+        }
+      }
+    }
+    strings(prompt.model.params.tools, "model.params.tools")
+    strings(prompt.model.params.responseFormat, "model.params.responseFormat")
+  }
+  return out
 }

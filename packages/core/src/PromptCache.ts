@@ -18,6 +18,7 @@
  * @since 0.1.0
  */
 import { Clock, Context, Deferred, Duration, Effect, Exit, FiberId, Layer, Option, Scope, Tracer } from "effect"
+import * as LibrarySpan from "./internal/librarySpan.js"
 import type { Prompt } from "./Prompt.js"
 import { type InvalidInput, invalidInput, type PromptOpsError } from "./PromptOpsError.js"
 import { type GetOptions, Prompts } from "./Prompts.js"
@@ -259,13 +260,11 @@ export const make = (
           })
         )
       )
-      const traced = background
-        ? Effect.withSpan(fetch, "PromptCache.refresh", {
-          root: true,
-          attributes: { "promptops.kind": "function", "promptops.prompt.slug": flight.slug }
-        })
-        : fetch
-      return Effect.interruptible(traced).pipe(
+      // A flight is the cache's own request, shared by every get waiting on it (a
+      // refresh outlives the get that started it): it is never traced, so the
+      // backend's requests do not show up in the user's traces. The get's own span
+      // (see `layer`) records what the caller saw.
+      return Effect.interruptible(Effect.withTracerEnabled(fetch, false)).pipe(
         Effect.exit,
         Effect.flatMap((exit) => {
           if (flights.get(key) === flight) flights.delete(key)
@@ -399,6 +398,9 @@ export const make = (
 /**
  * Provides `PromptCache` and a cached `Prompts` over the `Prompts` backend it
  * consumes: the cached `Prompts.get` returns the prompt, `list` passes through.
+ * Inside a span of the app, each get is a `Prompts.get` child span carrying
+ * the slug, the version and the cache source (`promptops.prompt.cache`);
+ * the backend requests the cache makes are not traced.
  * Closing the layer interrupts background refreshes.
  *
  * @since 0.1.0
@@ -410,7 +412,16 @@ export const layer = (options?: PromptCache.Options): Layer.Layer<PromptCache | 
       const cache = yield* make(options)
       const cached: Prompts.Service = {
         provider: backend.provider,
-        get: (slug, getOptions) => Effect.map(cache.get(slug, getOptions), (result) => result.prompt),
+        // The same `Prompts.get` span as the backend's (opened only inside an app
+        // span), with the cache source that `get` records on it.
+        get: (slug, getOptions = {}) =>
+          cache.get(slug, getOptions).pipe(
+            Effect.map((result) => result.prompt),
+            Effect.tap((prompt) => LibrarySpan.annotate(LibrarySpan.PROMPT_VERSION, prompt.version)),
+            LibrarySpan.withLibrarySpan("Prompts.get", {
+              attributes: LibrarySpan.promptGetAttributes(backend.provider, slug, getOptions)
+            })
+          ),
         list: backend.list
       }
       return Context.make(PromptCache, cache).pipe(Context.add(Prompts, cached))

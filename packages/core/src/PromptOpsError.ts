@@ -27,7 +27,14 @@ export const CommonFields = {
   /** A human-readable explanation. */
   description: Schema.String,
   status: Schema.optional(Schema.Number),
-  requestId: Schema.optional(Schema.String)
+  requestId: Schema.optional(Schema.String),
+  /**
+   * How many attempts were made before giving up, when there was more than
+   * one or a deadline cut the only one (set by `ProviderHttp`).
+   */
+  attempts: Schema.optional(Schema.Number),
+  /** Milliseconds from the first attempt to giving up; set with `attempts`. */
+  elapsedMs: Schema.optional(Schema.Number)
 } as const
 
 const describe = (self: {
@@ -36,12 +43,21 @@ const describe = (self: {
   readonly description: string
   readonly status?: number | undefined
   readonly requestId?: string | undefined
+  readonly attempts?: number | undefined
+  readonly elapsedMs?: number | undefined
 }): string => {
   const where = `${self.provider} ${self.operation}`
   const status = self.status === undefined ? "" : ` (HTTP ${self.status})`
   const requestId = self.requestId === undefined ? "" : ` [request id ${self.requestId}]`
-  return `${where}${status}: ${self.description}${requestId}`
+  return `${where}${status}: ${gaveUp(self)}${self.description}${requestId}`
 }
+
+const gaveUp = (self: { readonly attempts?: number | undefined; readonly elapsedMs?: number | undefined }): string =>
+  self.attempts === undefined
+    ? ""
+    : `gave up after ${self.attempts} ${self.attempts === 1 ? "attempt" : "attempts"}${
+      self.elapsedMs === undefined ? "" : ` over ${(self.elapsedMs / 1000).toFixed(1)} s`
+    }: `
 
 /**
  * The credentials were missing or rejected (HTTP 401).
@@ -255,7 +271,7 @@ export class TemplateError extends Schema.TaggedError<TemplateError>("@promptops
   "TemplateError",
   {
     ...CommonFields,
-    format: Schema.Literal("mustache", "jinja", "none"),
+    format: Schema.Literal("mustache", "jinja", "nunjucks", "none"),
     missing: Schema.Array(Schema.String)
   }
 ) {
@@ -381,6 +397,23 @@ export const isPromptOpsError = (u: unknown): u is PromptOpsError => Predicate.h
 export const isRetryable = (error: PromptOpsError): boolean =>
   error._tag === "TransportError" || error._tag === "RateLimited" || error._tag === "ProviderUnavailable" ||
   (error._tag === "BadRequest" && (error.status === 408 || error.status === 409))
+
+/**
+ * The same error with how many attempts were made over how long
+ * (`attempts`, `elapsedMs`); its message then starts with
+ * `gave up after N attempts over T s:`.
+ *
+ * @since 0.1.0
+ */
+export const withAttempts = <E extends PromptOpsError>(
+  error: E,
+  attempts: number,
+  elapsedMs: number
+): E => {
+  const Self = error.constructor as new(props: Record<string, unknown>) => E
+  const { _tag: _, ...fields } = error as E & Record<string, unknown>
+  return new Self({ ...fields, attempts, elapsedMs: Math.max(0, Math.round(elapsedMs)) })
+}
 
 /**
  * Builds an `InvalidInput` for a caller's argument.

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Context, Effect } from "effect"
+import { withLibrarySpan } from "./internal/librarySpan.js"
 import { nonEmpty } from "./internal/validate.js"
 import type { Prompt, PromptDraft } from "./Prompt.js"
 import type { PromptOpsError } from "./PromptOpsError.js"
@@ -48,15 +49,15 @@ export const make = (params: ConstructorParams): PromptRegistry.Service => ({
   push: (draft) =>
     nonEmpty(params.provider, "PromptRegistry.push", "draft.slug", draft.slug).pipe(
       Effect.zipRight(params.push(draft)),
-      Effect.withSpan("PromptRegistry.push", {
-        attributes: { "promptops.kind": "function", "promptops.provider": params.provider, "promptops.prompt.slug": draft.slug }
+      withLibrarySpan("PromptRegistry.push", {
+        attributes: { "promptops.provider": params.provider, "promptops.prompt.slug": draft.slug }
       })
     ),
   delete: (slug) =>
     nonEmpty(params.provider, "PromptRegistry.delete", "slug", slug).pipe(
       Effect.zipRight(params.delete(slug)),
-      Effect.withSpan("PromptRegistry.delete", {
-        attributes: { "promptops.kind": "function", "promptops.provider": params.provider, "promptops.prompt.slug": slug }
+      withLibrarySpan("PromptRegistry.delete", {
+        attributes: { "promptops.provider": params.provider, "promptops.prompt.slug": slug }
       })
     )
 })

@@ -7,6 +7,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Stream } from "effect"
+import * as LibrarySpan from "./internal/librarySpan.js"
 import { nonEmpty } from "./internal/validate.js"
 import type { Prompt, PromptSummary } from "./Prompt.js"
 import type { PromptOpsError } from "./PromptOpsError.js"
@@ -62,7 +63,9 @@ export interface ConstructorParams {
 }
 
 /**
- * Wraps a backend's implementation with validation and spans.
+ * Wraps a backend's implementation with validation and a span. The span
+ * (`Prompts.get`) is opened only inside a span of the app, as its child; a
+ * get outside any span is not traced (see `Trace.librarySpan`).
  *
  * @since 0.1.0
  */
@@ -77,15 +80,9 @@ export const make = (params: ConstructorParams): Prompts.Service => ({
       options.tag !== undefined ? nonEmpty(params.provider, "Prompts.get", "options.tag", options.tag) : Effect.void
     ], { discard: true }).pipe(
       Effect.zipRight(params.get(slug, options)),
-      Effect.tap((prompt) => Effect.annotateCurrentSpan("promptops.prompt.version", prompt.version)),
-      Effect.withSpan("Prompts.get", {
-        attributes: {
-          "promptops.kind": "function",
-          "promptops.provider": params.provider,
-          "promptops.prompt.slug": slug,
-          ...(options.version !== undefined ? { "promptops.prompt.requested_version": options.version } : {}),
-          ...(options.tag !== undefined ? { "promptops.prompt.requested_tag": options.tag } : {})
-        }
+      Effect.tap((prompt) => LibrarySpan.annotate(LibrarySpan.PROMPT_VERSION, prompt.version)),
+      LibrarySpan.withLibrarySpan("Prompts.get", {
+        attributes: LibrarySpan.promptGetAttributes(params.provider, slug, options)
       })
     ),
   list: (options = {}) => params.list(options)

@@ -14,7 +14,21 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
-import { Clock, Duration, Effect, Option, ParseResult, Predicate, Redacted, Schema, Stream } from "effect"
+import {
+  Cause,
+  Clock,
+  Duration,
+  Effect,
+  Exit,
+  Option,
+  ParseResult,
+  Predicate,
+  Redacted,
+  ScheduleDecision,
+  ScheduleIntervals,
+  Schema,
+  Stream
+} from "effect"
 import { identity } from "effect/Function"
 import {
   BadRequest,
@@ -29,7 +43,8 @@ import {
   ProviderUnavailable,
   RateLimited,
   TransportError,
-  Unauthorized
+  Unauthorized,
+  withAttempts
 } from "./PromptOpsError.js"
 import * as RetryPolicy from "./RetryPolicy.js"
 
@@ -60,6 +75,19 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** The retry budget, or `false` for one attempt per call. Default `RetryPolicy.defaults`. */
   readonly retry?: RetryPolicy.RetryOptions | false | undefined
+  /**
+   * The total time one call may take over all its attempts and the waits
+   * between them: an attempt still running at the deadline is cut short, and
+   * a retry whose wait would end past it is not made. The error then says how
+   * many attempts were made over how long (`attempts`, `elapsedMs`). `false`
+   * for no total limit (only `timeout` per attempt and the retry budget).
+   * Default 10 s (`defaultDeadline`), so an interactive read against an
+   * unreachable vendor fails within about 10 s; when only `timeout` is set,
+   * at least that. A call made without retries (`retry: false`, here or per
+   * call) is one attempt bounded by its `timeout` alone, and a call's own
+   * longer `timeout` extends the deadline for that call.
+   */
+  readonly deadline?: Duration.DurationInput | false | undefined
   /** Applied last to the wrapped client, e.g. to add a logging middleware. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
@@ -76,6 +104,8 @@ export interface RequestOptions {
   readonly accept?: ReadonlyArray<number> | undefined
   /** Overrides the client's per-attempt timeout for this call. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** Overrides the client's total deadline for this call (`false`: none). */
+  readonly deadline?: Duration.DurationInput | false | undefined
 }
 
 /**
@@ -150,6 +180,15 @@ export interface ProviderHttp {
 export const defaultTimeout: Duration.Duration = Duration.seconds(30)
 
 /**
+ * The default total deadline of one call, all attempts included.
+ *
+ * @since 0.1.0
+ */
+export const defaultDeadline: Duration.Duration = Duration.seconds(10)
+
+type RetrySchedule = ReturnType<typeof RetryPolicy.schedule>
+
+/**
  * Builds the client. Fails with `InvalidInput` naming the bad option.
  *
  * @since 0.1.0
@@ -193,10 +232,20 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
 
     const timeout = yield* decodeDuration(options.timeout ?? defaultTimeout, "timeout", fail)
     if (Duration.lessThanOrEqualTo(timeout, Duration.zero)) return yield* fail("timeout", "timeout must be positive")
+    const deadline = options.deadline === false
+      ? undefined
+      : options.deadline === undefined
+      ? (options.timeout === undefined ? defaultDeadline : Duration.max(defaultDeadline, timeout))
+      : yield* decodeDuration(options.deadline, "deadline", fail)
+    if (deadline !== undefined && Duration.lessThanOrEqualTo(deadline, Duration.zero)) {
+      return yield* fail("deadline", "deadline must be positive (or false for none)")
+    }
     if (options.retry !== undefined && options.retry !== false) {
       yield* validateRetryOptions(options.retry, fail)
     }
-    const retrySchedule = options.retry === false ? undefined : RetryPolicy.schedule(options.retry)
+    const retrySchedule: RetrySchedule | undefined = options.retry === false
+      ? undefined
+      : RetryPolicy.schedule(options.retry)
 
     const redactedNames = [...secretNames]
     const client = (yield* HttpClient.HttpClient).pipe(
@@ -210,9 +259,12 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
         if (!("accept" in out.headers)) out = HttpClientRequest.acceptJson(out)
         return apiKey === undefined ? out : HttpClientRequest.bearerToken(out, apiKey)
       }),
-      // No `traceparent`/`b3` headers to vendors: they would hand a third party
-      // our internal trace and span ids (and hint at our topology), and the
-      // vendors do not join our traces with them anyway.
+      // A request an adapter makes is the library's work, not the app's: no
+      // `http.client` span (it would be exported into the user's traces, and
+      // as a root of its own outside an app span), and so no `traceparent`/`b3`
+      // headers either: they would hand a third party the user's trace and
+      // span ids, and the vendors do not join our traces with them anyway.
+      HttpClient.withTracerDisabledWhen(() => true),
       HttpClient.withTracerPropagation(false),
       // Requests go only to the configured base URL, so a redirect is an answer,
       // not an instruction: `fetch` would otherwise follow it to any host with
@@ -262,8 +314,23 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
             description: "the timeout must be a positive duration"
           }))
         }
+        const callDeadline = requestOptions?.deadline === undefined
+          ? (deadline !== undefined && requestOptions?.timeout !== undefined
+            ? Duration.max(deadline, attemptTimeout)
+            : deadline)
+          : requestOptions.deadline === false
+          ? undefined
+          : Option.getOrElse(Duration.decodeUnknown(requestOptions.deadline), () => Duration.zero)
+        if (callDeadline !== undefined && Duration.lessThanOrEqualTo(callDeadline, Duration.zero)) {
+          return Effect.fail(invalidInput({
+            provider,
+            operation,
+            path: "options.deadline",
+            description: "the deadline must be a positive duration (or false for none)"
+          }))
+        }
         const accepted = requestOptions?.accept ?? []
-        const attempt = client.execute(request).pipe(
+        const attempt = (limit: Duration.Duration) => client.execute(request).pipe(
           Effect.catchAll((error) => fromHttpClientError(operation, error)),
           Effect.flatMap((response) =>
             (response.status >= 200 && response.status < 300) || accepted.includes(response.status)
@@ -271,18 +338,66 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
               : Effect.flatMap(errorFromResponse(operation, request, response), Effect.fail)
           ),
           Effect.timeoutFail({
-            duration: attemptTimeout,
+            duration: limit,
             onTimeout: () =>
               new TransportError({
                 ...context(operation),
                 reason: "Timeout",
-                description: `no response within ${Duration.format(attemptTimeout)}`
+                description: `no response within ${Duration.format(limit)}`
               })
           })
         )
-        return retrySchedule === undefined || requestOptions?.retry === false
-          ? attempt
-          : Effect.retry(attempt, retrySchedule)
+        const schedule = requestOptions?.retry === false ? undefined : retrySchedule
+        // Without retries there is one attempt, and its timeout is the whole budget.
+        return schedule === undefined ? attempt(attemptTimeout) : attempts(attempt, attemptTimeout, schedule, callDeadline)
+      })
+
+    /**
+     * Runs `attempt` until it succeeds, the schedule stops or the deadline
+     * leaves no room for another attempt. Driven by hand rather than with
+     * `Effect.retry` so that a wait is known before it starts (one that would
+     * end past the deadline is not waited out) and the final error can say
+     * how many attempts were made over how long.
+     */
+    const attempts = <A, R>(
+      attempt: (limit: Duration.Duration) => Effect.Effect<A, PromptOpsError, R>,
+      attemptTimeout: Duration.Duration,
+      schedule: RetrySchedule,
+      callDeadline: Duration.Duration | undefined
+    ): Effect.Effect<A, PromptOpsError, R> =>
+      Effect.gen(function*() {
+        const start = yield* Clock.currentTimeMillis
+        const budgetMs = callDeadline === undefined ? undefined : Duration.toMillis(callDeadline)
+        let state = schedule.initial
+        let made = 0
+        while (true) {
+          const leftMs = budgetMs === undefined ? undefined : budgetMs - ((yield* Clock.currentTimeMillis) - start)
+          made++
+          const exit = yield* Effect.exit(
+            attempt(
+              leftMs !== undefined && leftMs < Duration.toMillis(attemptTimeout)
+                ? Duration.millis(Math.max(1, leftMs))
+                : attemptTimeout
+            )
+          )
+          if (Exit.isSuccess(exit)) return exit.value
+          const failure = Cause.failureOption(exit.cause)
+          // A defect or an interruption is not an attempt that failed: it goes through as it is.
+          if (Option.isNone(failure)) return yield* Effect.failCause(exit.cause as Cause.Cause<never>)
+          const error = failure.value
+          const now = yield* Clock.currentTimeMillis
+          const elapsedMs = now - start
+          // A lone attempt whose error is not retried stays as it was; once retries or the
+          // deadline had a say, the error tells how many attempts were made over how long.
+          const giveUp = (deadlineEnded: boolean) =>
+            Effect.fail(made > 1 || deadlineEnded ? withAttempts(error, made, elapsedMs) : error)
+          const [next, , decision] = yield* schedule.step(now, error, state)
+          if (ScheduleDecision.isDone(decision)) return yield* giveUp(false)
+          const waitMs = Math.max(0, ScheduleIntervals.start(decision.intervals) - now)
+          if (budgetMs !== undefined && elapsedMs + waitMs >= budgetMs) return yield* giveUp(true)
+          state = next
+          if (waitMs > 0) yield* Effect.sleep(Duration.millis(waitMs))
+        }
       })
 
     const fromHttpClientError = (
@@ -793,7 +908,39 @@ export const scrubSecrets = (text: string, secrets: ReadonlyArray<string>): stri
 
 const isHeaderValue = (value: string): boolean => !/[\0\r\n]/.test(value)
 
+// What a socket error code means, for people: `connection refused (ECONNREFUSED)`.
+const socketErrors: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ECONNABORTED: "connection aborted",
+  EPIPE: "connection closed while sending",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed (temporary)",
+  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
+  UND_ERR_SOCKET: "connection closed by the server"
+}
+
+const socketError = (cause: unknown): string | undefined => {
+  // fetch wraps the socket error (`fetch failed` → `connect ECONNREFUSED …`), sometimes twice.
+  for (let error = cause, depth = 0; error !== undefined && error !== null && depth < 4; depth++) {
+    const code = Predicate.hasProperty(error, "code") ? error.code : undefined
+    if (typeof code === "string" && socketErrors[code] !== undefined) return `${socketErrors[code]} (${code})`
+    const errors = Predicate.hasProperty(error, "errors") && Array.isArray(error.errors) ? error.errors : []
+    for (const each of errors) {
+      const inner = Predicate.hasProperty(each, "code") ? each.code : undefined
+      if (typeof inner === "string" && socketErrors[inner] !== undefined) return `${socketErrors[inner]} (${inner})`
+    }
+    error = Predicate.hasProperty(error, "cause") ? error.cause : undefined
+  }
+  return undefined
+}
+
 const describeCause = (description: string | undefined, cause: unknown, fallback: string): string => {
+  const socket = socketError(cause)
+  if (socket !== undefined) return socket
   if (description !== undefined && description !== "") return description
   if (cause instanceof Error) {
     const inner = (cause as { readonly cause?: unknown }).cause

@@ -4,6 +4,10 @@
  * improvements and regressions, matching cases on their case id.
  *
  * Trials of one case are averaged first, so a case counts once in a comparison.
+ * A score the baseline has for a case that this run has (no value, or only
+ * skips, or a failed task or scorer) is a `missing` score of that case and a
+ * regression; a score name the baseline has and no result of this run has is
+ * in `missingScores`. Both fail the regression gate (`hasRegressions`).
  *
  * @since 0.1.0
  */
@@ -69,6 +73,7 @@ interface Aggregate {
   readonly caseScores: PerCase
   readonly caseMetrics: PerCase
   readonly errors: number
+  readonly scorerErrors: number
 }
 
 const aggregate = (results: ReadonlyArray<EvalResult>): Aggregate => {
@@ -77,8 +82,10 @@ const aggregate = (results: ReadonlyArray<EvalResult>): Aggregate => {
   const caseScores: PerCase = new Map()
   const caseMetrics: PerCase = new Map()
   let errors = 0
+  let scorerErrors = 0
   for (const result of results) {
     if (result.error !== undefined) errors++
+    if (result.scorerErrors !== undefined) scorerErrors += Object.keys(result.scorerErrors).length
     let perCaseScores = caseScores.get(result.caseId)
     if (perCaseScores === undefined) caseScores.set(result.caseId, perCaseScores = new Map())
     let perCaseMetrics = caseMetrics.get(result.caseId)
@@ -98,13 +105,15 @@ const aggregate = (results: ReadonlyArray<EvalResult>): Aggregate => {
       add(perCaseMetrics, name, value)
     }
   }
-  return { scores, metrics, caseScores, caseMetrics, errors }
+  return { scores, metrics, caseScores, caseMetrics, errors, scorerErrors }
 }
 
 interface Comparison {
   readonly diff: number | undefined
   readonly improvements: number
   readonly regressions: number
+  /** Cases of this run the baseline scored and this run did not. */
+  readonly missing: number
 }
 
 /**
@@ -116,10 +125,17 @@ const compare = (current: PerCase, baseline: PerCase, name: string, higherIsBett
   let diffSum = 0
   let improvements = 0
   let regressions = 0
+  let missing = 0
   for (const [caseId, columns] of current) {
     const mine = columns.get(name)
     const theirs = baseline.get(caseId)?.get(name)
-    if (mine === undefined || theirs === undefined) continue
+    if (theirs === undefined) continue
+    if (mine === undefined) {
+      // The case ran, and the score the baseline had for it is gone (a scorer
+      // failed, the task failed, the scorer skipped): worse, not unknown.
+      missing++
+      continue
+    }
     const delta = mine.sum / mine.count - theirs.sum / theirs.count
     matched++
     diffSum += delta
@@ -128,7 +144,12 @@ const compare = (current: PerCase, baseline: PerCase, name: string, higherIsBett
     if (better) improvements++
     if (worse) regressions++
   }
-  return { diff: matched === 0 ? undefined : diffSum / matched, improvements, regressions }
+  return {
+    diff: matched === 0 ? undefined : diffSum / matched,
+    improvements,
+    regressions: regressions + missing,
+    missing
+  }
 }
 
 /**
@@ -156,21 +177,42 @@ export const compute = (options: {
       count: acc.count,
       ...(comparison?.diff !== undefined ? { diff: comparison.diff } : {}),
       improvements: comparison?.improvements ?? 0,
-      regressions: comparison?.regressions ?? 0
+      regressions: comparison?.regressions ?? 0,
+      missing: comparison?.missing ?? 0
     })
   }
   const metrics: Record<string, MetricSummary> = {}
   for (const [name, acc] of current.metrics) {
     const comparison = base === undefined ? undefined : compare(current.caseMetrics, base.caseMetrics, name, false)
     const unit = units.get(name)
+    // A metric the task no longer reports (usage, say) is not a regression.
+    const regressions = comparison === undefined ? 0 : comparison.regressions - comparison.missing
     Records.set(metrics, name, {
       name,
       mean: acc.sum / acc.count,
       ...(unit !== undefined ? { unit } : {}),
       ...(comparison?.diff !== undefined ? { diff: comparison.diff } : {}),
       improvements: comparison?.improvements ?? 0,
-      regressions: comparison?.regressions ?? 0
+      regressions
     })
+  }
+  // Score names the baseline has and this whole run lacks: a row each, so the
+  // table shows them, and the list the gate fails on.
+  const missingScores: Array<string> = []
+  if (base !== undefined) {
+    for (const name of base.scores.keys()) {
+      if (current.scores.has(name)) continue
+      missingScores.push(name)
+      const comparison = compare(current.caseScores, base.caseScores, name, true)
+      Records.set(scores, name, {
+        name,
+        mean: 0,
+        count: 0,
+        improvements: 0,
+        regressions: comparison.regressions,
+        missing: comparison.missing
+      })
+    }
   }
   return {
     experimentId: options.experiment.id,
@@ -181,8 +223,11 @@ export const compute = (options: {
       : {}),
     results: options.results.length,
     errors: current.errors,
+    scorerErrors: current.scorerErrors,
     scores,
     metrics,
+    missingScores,
+    ...(options.experiment.state !== undefined ? { state: options.experiment.state } : {}),
     computedBy: "local"
   }
 }
@@ -204,24 +249,45 @@ export const merge = (local: ExperimentSummary, provider: ProviderSummary): Expe
 })
 
 /**
- * Whether any score regressed against the baseline: the CI gate.
+ * Whether any score regressed against the baseline: a case scored worse or
+ * lost a score the baseline had, a mean went down, or a score the baseline
+ * has is missing from the whole run. The CI gate.
  *
  * @since 0.1.0
  */
 export const hasRegressions = (summary: ExperimentSummary): boolean =>
+  summary.missingScores.length > 0 ||
   Object.values(summary.scores).some((score) => score.regressions > 0 || (score.diff !== undefined && score.diff < -EPSILON))
 
-const formatNumber = (value: number, unit: string | undefined): string => {
-  if (unit === "ms") return `${value.toFixed(value >= 100 ? 0 : 1)} ms`
-  if (unit === "usd") return `$${value.toFixed(4)}`
-  if (unit === "tokens") return value.toFixed(value >= 100 ? 0 : 1)
-  return `${(value * 100).toFixed(1)}%`
+/** Units whose values are counts (tokens, calls, …), printed as plain numbers. */
+const COUNT_UNITS: ReadonlySet<string> = new Set(["tokens", "tok", "count"])
+
+const plain = (value: number): string =>
+  Number.isInteger(value) ? String(value) : value.toFixed(Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 1 ? 1 : 3)
+
+const formatMillis = (ms: number): string =>
+  ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms >= 100 ? 0 : 1)} ms`
+
+/**
+ * A metric's value in its unit: durations (`ms`, `s`) as milliseconds or
+ * seconds, money (`usd`) as dollars, counts as counts. Any other unit, or
+ * none, prints the number and the unit plainly: only scores are percentages.
+ */
+const formatMetric = (value: number, unit: string | undefined): string => {
+  if (!Number.isFinite(value)) return String(value)
+  if (unit === "ms") return formatMillis(value)
+  if (unit === "s") return formatMillis(value * 1000)
+  if (unit === "usd") return `$${value.toFixed(Math.abs(value) >= 1 ? 2 : 4)}`
+  if (unit === undefined || COUNT_UNITS.has(unit)) return value.toFixed(value >= 100 ? 0 : 1)
+  return `${plain(value)} ${unit}`
 }
 
-const formatDiff = (diff: number | undefined, unit: string | undefined): string => {
+const formatScore = (value: number): string => `${(value * 100).toFixed(1)}%`
+
+const formatDiff = (diff: number | undefined, format: (value: number) => string): string => {
   if (diff === undefined) return ""
   const sign = diff > 0 ? "+" : diff < 0 ? "-" : "±"
-  return `${sign}${formatNumber(Math.abs(diff), unit)}`
+  return `${sign}${format(Math.abs(diff))}`
 }
 
 /**
@@ -232,30 +298,50 @@ const formatDiff = (diff: number | undefined, unit: string | undefined): string 
  * @since 0.1.0
  */
 export const toTable = (summary: ExperimentSummary): string => {
-  const rows: Array<ReadonlyArray<string>> = [["", "mean", "diff", "improved", "regressed"]]
   const compared = summary.comparison !== undefined
+  const header = ["", "mean", "diff", "improved", "regressed"]
+  const showMissing = compared && Object.values(summary.scores).some((score) => score.missing > 0)
+  if (showMissing) header.push("missing")
+  const rows: Array<ReadonlyArray<string>> = [header]
   for (const score of Object.values(summary.scores)) {
-    rows.push([
+    const row = [
       score.name,
-      score.count === 0 ? "—" : formatNumber(score.mean, undefined),
-      formatDiff(score.diff, undefined),
+      score.count === 0 ? "—" : formatScore(score.mean),
+      formatDiff(score.diff, formatScore),
       compared ? String(score.improvements) : "",
       compared ? String(score.regressions) : ""
-    ])
+    ]
+    if (showMissing) row.push(String(score.missing))
+    rows.push(row)
   }
   for (const metric of Object.values(summary.metrics)) {
-    rows.push([
+    const format = (value: number) => formatMetric(value, metric.unit)
+    const row = [
       metric.name,
-      formatNumber(metric.mean, metric.unit ?? "tokens"),
-      formatDiff(metric.diff, metric.unit ?? "tokens"),
+      format(metric.mean),
+      formatDiff(metric.diff, format),
       compared ? String(metric.improvements) : "",
       compared ? String(metric.regressions) : ""
-    ])
+    ]
+    if (showMissing) row.push("")
+    rows.push(row)
   }
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
   const line = (row: ReadonlyArray<string>) =>
     row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join("  ")
-  const title = `${summary.experimentName}: ${summary.results} results, ${summary.errors} errors` +
+  const title = `${summary.experimentName}: ${summary.results} results, ${summary.errors} errors, ` +
+    `${summary.scorerErrors} scorer errors` +
     (summary.comparison !== undefined ? ` (vs ${summary.comparison.name})` : "")
-  return [title, ...rows.map(line), ...(summary.url !== undefined ? [summary.url] : [])].join("\n")
+  const notes: Array<string> = []
+  const state = summary.state
+  if (state !== undefined && state.status !== "complete") {
+    const of = state.total === undefined ? "" : ` of ${state.total}`
+    notes.push(
+      `${state.status}${state.reason !== undefined ? ` (${state.reason})` : ""}: ${state.completed}${of} results`
+    )
+  }
+  if (summary.missingScores.length > 0) {
+    notes.push(`missing scores (in the baseline, absent from this run): ${summary.missingScores.join(", ")}`)
+  }
+  return [title, ...notes, ...rows.map(line), ...(summary.url !== undefined ? [summary.url] : [])].join("\n")
 }

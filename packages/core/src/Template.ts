@@ -13,6 +13,15 @@
  *   `lstrip_blocks`, a missing variable (or an attribute of one) renders empty,
  *   `true` renders `true`, objects render JSON-like, and `{% raw %}` is not
  *   supported.
+ * - `nunjucks` renders the way Braintrust does: the `nunjucks` package (3.2.4)
+ *   configured as Braintrust's `@braintrust/templates-nunjucks-js` plugin
+ *   configures it, so output is HTML-escaped (`<b>` renders `&lt;b&gt;`, `'`
+ *   renders `&#39;`), block tags keep their newlines, objects render as
+ *   `[object Object]` and arrays as `a,b`, `{% raw %}` works, a missing
+ *   variable renders empty and a `for` over one renders nothing. One
+ *   difference: nunjucks is no sandbox, so a template that reads
+ *   `.constructor`, `.__proto__` or `.prototype` (the way to run JavaScript
+ *   from a template) is refused as invalid.
  * - `none` returns the text unchanged.
  *
  * Nothing ever throws: a template that does not parse, or a value the engine
@@ -35,6 +44,9 @@
  *   engine's globals are bound, not free). A path used only as a presence test
  *   (`{% if x %}`, `x is defined`, `x | default(...)`) is optional, and so is
  *   anything under such a guard (`{% if user is defined %}{{ user.name }}`).
+ * - nunjucks fails exactly when Braintrust's strict nunjucks does (an output
+ *   `{{ path }}` whose value is `undefined` or `null`), and lists every path
+ *   output directly that is not supplied (or is `null`).
  *
  * Parsed templates are cached per source string in bounded LRU caches, so a
  * prompt rendered on every request is parsed once. Jinja templates made of
@@ -48,6 +60,7 @@
 import { Template as JinjaTemplate } from "@huggingface/jinja"
 import { Effect, Either } from "effect"
 import Mustache from "mustache"
+import * as Nunjucks from "./internal/nunjucks.js"
 import type { TemplateFormat } from "./Prompt.js"
 import { TemplateError } from "./PromptOpsError.js"
 
@@ -91,6 +104,8 @@ export const renderOutcome = (
       return renderMustache(template, variables, options.strict === true)
     case "jinja":
       return renderJinja(template, variables, options.strict === true)
+    case "nunjucks":
+      return renderNunjucks(template, variables, options.strict === true)
   }
 }
 
@@ -138,6 +153,8 @@ export const render = (
  *   section's item; it is listed as written.
  * - jinja: every free variable path (not loop variables, `set` targets, macro
  *   arguments or engine globals); a method call's receiver (`d` in `d.items()`).
+ * - nunjucks: every free variable path (not loop variables, `set` targets,
+ *   macro arguments or nunjucks' globals); a function's name when it is free.
  * - none: nothing.
  *
  * A template that does not parse lists nothing; `render` reports why.
@@ -159,7 +176,78 @@ export const variables = (template: string, format: TemplateFormat): ReadonlyArr
       const entry = jinjaEntry(template)
       return entry._tag === "Parsed" ? analysisOf(entry).used.map((path) => path.key) : []
     }
+    case "nunjucks": {
+      try {
+        return Nunjucks.analyze(template).used
+      } catch {
+        return []
+      }
+    }
   }
+}
+
+/**
+ * What would render differently if `template`, written for `from`, were
+ * rendered as `to`: one line per construct (empty when it renders the same
+ * for every input). Used when a prompt moves between vendors whose formats
+ * differ (Basalt's `jinja` to Braintrust's `nunjucks`): the template is only
+ * converted when this is empty.
+ *
+ * The check is conservative: any output (`{{ … }}`) differs between jinja and
+ * nunjucks (nunjucks HTML-escapes it and renders objects as `[object Object]`
+ * and arrays as `a,b`), a block or comment tag differs when it touches a line
+ * break or starts a line after indentation (jinja trims those, nunjucks keeps
+ * them), a block other than `if`/`for` may not exist in the other engine, and
+ * jinja drops a trailing newline that nunjucks keeps. Between mustache and the
+ * others, and to `none`, any template syntax differs.
+ *
+ * @since 0.1.0
+ */
+export const conversionDifferences = (
+  template: string,
+  from: TemplateFormat,
+  to: TemplateFormat
+): ReadonlyArray<string> => {
+  if (from === to) return []
+  const differences: Array<string> = []
+  const jinjaLike = (format: TemplateFormat) => format === "jinja" || format === "nunjucks"
+  const syntax = (format: TemplateFormat): RegExp | undefined =>
+    format === "mustache" ? /\{\{/ : jinjaLike(format) ? /\{[{%#]/ : undefined
+  if (!(jinjaLike(from) && jinjaLike(to))) {
+    for (const format of [from, to]) {
+      const pattern = syntax(format)
+      if (pattern !== undefined && pattern.test(template)) {
+        differences.push(`the template uses ${format} syntax ("{{", "{%" or "{#"), which ${format === from ? to : from} reads differently`)
+        break
+      }
+    }
+    return differences
+  }
+  const tag = /\{([{%#])(-?)([\s\S]*?)(-?)([}%#])\}/g
+  for (const match of template.matchAll(tag)) {
+    const text = excerpt(match[0])
+    const kind = match[1]
+    if (kind === "{") {
+      differences.push(`${text}: nunjucks HTML-escapes output (& < > " ') and renders objects as [object Object] and arrays as a,b; jinja does neither`)
+      continue
+    }
+    const start = match.index
+    const end = start + match[0].length
+    const lineStart = template.lastIndexOf("\n", start - 1) + 1
+    const indented = start > lineStart && /^[ \t]+$/.test(template.slice(lineStart, start)) && match[2] === ""
+    const newlineAfter = (template[end] === "\n" || template.startsWith("\r\n", end)) && match[4] === ""
+    if (indented || newlineAfter) {
+      differences.push(`${text}: jinja removes the ${newlineAfter ? "line break after" : "indentation before"} a block or comment tag; nunjucks keeps it`)
+    }
+    const keyword = kind === "%" ? /^\s*(\w+)/.exec(match[3])?.[1] : undefined
+    if (keyword !== undefined && !["if", "elif", "else", "endif", "for", "endfor"].includes(keyword)) {
+      differences.push(`${text}: "${keyword}" blocks are not known to render the same in jinja and nunjucks`)
+    }
+  }
+  if (/\n$/.test(template) && (from === "jinja" || to === "jinja")) {
+    differences.push("a trailing line break: jinja drops it, nunjucks keeps it")
+  }
+  return differences
 }
 
 /**
@@ -338,6 +426,46 @@ const mustacheVariables = (template: string): ReadonlyArray<string> => {
   }
   walk(mustacheWriter.parse(template, MUSTACHE_TAGS) as ReadonlyArray<MustacheSpan>)
   return Array.from(names)
+}
+
+// ---------------------------------------------------------------------------
+// Nunjucks
+// ---------------------------------------------------------------------------
+
+/** Whether a path resolves to something other than `undefined` or `null` (what nunjucks' strict output wants). */
+const isDefinedPath = (variables: Record<string, unknown>, segments: ReadonlyArray<string>): boolean => {
+  let current: unknown = variables
+  for (const segment of segments) {
+    if (current === null || current === undefined) return false
+    if (typeof current !== "object" && typeof current !== "function" && typeof current !== "string") return false
+    current = (current as Record<string, unknown>)[segment]
+  }
+  return current !== undefined && current !== null
+}
+
+const renderNunjucks = (template: string, variables: Record<string, unknown>, strict: boolean): Outcome => {
+  const result = Nunjucks.render(template, variables, strict)
+  switch (result._tag) {
+    case "Rendered":
+      return result
+    case "Failed":
+      return { _tag: "Invalid", description: `nunjucks template ${excerpt(template)} is invalid: ${result.message}` }
+    case "Undefined": {
+      // The engine stops at the first undefined output; the analysis names all of them.
+      let missing: ReadonlyArray<string> = []
+      try {
+        missing = Nunjucks.analyze(template).outputs.filter((path) => !isDefinedPath(variables, path.segments)).map((
+          path
+        ) => path.key)
+      } catch {
+        // It rendered, so it parses.
+      }
+      return {
+        _tag: "Missing",
+        missing: missing.length > 0 ? missing : [`the output at line ${result.line}, column ${result.column}`]
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------

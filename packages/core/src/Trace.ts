@@ -20,6 +20,8 @@ import * as Effect from "effect/Effect"
 import type * as Tracer from "effect/Tracer"
 import type { Usage } from "./Experiment.js"
 import * as Attr from "./internal/attributes.js"
+import * as CaseUsage from "./internal/caseUsage.js"
+import * as LibrarySpan from "./internal/librarySpan.js"
 import type { SpanKind } from "./SpanRecord.js"
 
 /**
@@ -158,8 +160,17 @@ export const annotate = (annotations: Annotations): Effect.Effect<void> => {
   if (annotations.usage !== undefined || annotations.metrics !== undefined) {
     attributes[Attr.METRICS] = { ...usageMetrics(annotations.usage), ...annotations.metrics }
   }
-  return Effect.annotateCurrentSpan(attributes)
+  const annotated = Effect.annotateCurrentSpan(attributes)
+  // Inside an eval case, the usage also counts towards the case's result.
+  return annotations.usage === undefined
+    ? annotated
+    : Effect.zipRight(annotated, CaseUsage.report(withTotal(annotations.usage)))
 }
+
+const withTotal = (usage: Usage): Usage =>
+  usage.totalTokens !== undefined || (usage.promptTokens === undefined && usage.completionTokens === undefined)
+    ? usage
+    : { ...usage, totalTokens: (usage.promptTokens ?? 0) + (usage.completionTokens ?? 0) }
 
 const usageMetrics = (usage: Usage | undefined): Record<string, number> => {
   const metrics: Record<string, number> = {}
@@ -201,3 +212,35 @@ export const currentTraceId: Effect.Effect<string, Cause.NoSuchElementException>
   Effect.currentSpan,
   (span) => span.traceId
 )
+
+/**
+ * What a library span carries.
+ *
+ * @since 0.1.0
+ */
+export interface LibrarySpanOptions {
+  /** Span attributes; `promptops.kind` defaults to `function`. */
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined
+  readonly kind?: SpanKind | undefined
+}
+
+/**
+ * For library and adapter code, not for apps: runs the effect in a span only
+ * when it runs inside another span (the app's), as that span's child, and
+ * untraced otherwise. promptops wraps its own operations (`Prompts.get`,
+ * `PromptRegistry.push`, `Experiments.create`, …) with it, so the user's
+ * traces hold what the app traced: a prompt fetch shows inside the request
+ * that used it, and bookkeeping never becomes a trace of its own.
+ *
+ * @since 0.1.0
+ */
+export const librarySpan: {
+  (name: string, options?: LibrarySpanOptions | undefined): <A, E, R>(
+    self: Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E, Exclude<R, Tracer.ParentSpan>>
+  <A, E, R>(
+    self: Effect.Effect<A, E, R>,
+    name: string,
+    options?: LibrarySpanOptions | undefined
+  ): Effect.Effect<A, E, Exclude<R, Tracer.ParentSpan>>
+} = LibrarySpan.withLibrarySpan

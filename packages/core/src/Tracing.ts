@@ -18,7 +18,9 @@
  *   reports what could not be sent. `flush` serves serverless hosts.
  *
  * The exporter never traces itself: the pipeline fibers run with the tracer
- * disabled.
+ * disabled. Nor does the rest of promptops fill the user's traces: adapter
+ * requests (`ProviderHttp`) open no `http.client` span, and library
+ * operations open theirs only under a span of the app (`Trace.librarySpan`).
  *
  * @since 0.1.0
  */

@@ -66,7 +66,11 @@ const makeBackend = (options: {
         results.get(id)!.push(...batch)
         return Effect.void
       }),
-    results: (id) => Stream.suspend(() => Stream.fromIterable(results.get(id) ?? []))
+    results: (id) => Stream.suspend(() => Stream.fromIterable(results.get(id) ?? [])),
+    setState: (id, state) =>
+      Effect.map(get(id), (experiment) => {
+        experiments.set(id, { ...experiment, state })
+      })
   })
   return { experiments, results, batches, attempts, layer: Layer.succeed(Experiments.Experiments, service) }
 }
@@ -279,10 +283,9 @@ describe("Eval.run", () => {
       }).pipe(Effect.provide(backend.layer))
       const result = run.results![0]!
       assert.deepStrictEqual(Object.entries(result.scores), [["toString", 0.25], ["constructor", 0.5], ["__proto__", 1]])
-      assert.deepStrictEqual(result.metadata, {
-        scorerErrors: { again: `score "toString" was already given by another scorer` },
-        scoreMetadata: { constructor: { why: "kept" } }
-      })
+      assert.deepStrictEqual(result.metadata, { scoreMetadata: { constructor: { why: "kept" } } })
+      assert.deepStrictEqual(result.scorerErrors, { again: `score "toString" was already given by another scorer` })
+      assert.strictEqual(run.summary.scorerErrors, 1)
       assert.deepStrictEqual(Object.keys(run.summary.scores), ["toString", "constructor", "__proto__"])
     }))
 
@@ -308,7 +311,11 @@ describe("Eval.run", () => {
       }).pipe(Effect.provide(backend.layer))
       const result = run.results![0]!
       assert.deepStrictEqual(result.scores, { good: 0.5 })
-      const errors = result.metadata["scorerErrors"] as Record<string, string>
+      assert.isUndefined(result.metadata["scorerErrors"], "not duplicated in metadata")
+      const errors = result.scorerErrors!
+      assert.strictEqual(run.summary.scorerErrors, 7)
+      assert.strictEqual(run.summary.errors, 0)
+      assert.strictEqual(run.state.scorerErrors, 7)
       assert.deepStrictEqual(Object.keys(errors).sort(), [
         "fails",
         "forgot-return",
@@ -406,7 +413,7 @@ describe("Eval.run", () => {
       assert.isUndefined(result.error)
       assert.strictEqual(result.output, "out")
       assert.deepStrictEqual(result.scores, { quick: 1 })
-      assert.deepStrictEqual(result.metadata["scorerErrors"], { slow: "timed out after 1s" })
+      assert.deepStrictEqual(result.scorerErrors, { slow: "timed out after 1s" })
     }))
 
   it.effect("the overall timeout fails the run with EvalTimeout after logging what finished", () =>
@@ -644,7 +651,7 @@ describe("Eval.run", () => {
       }).pipe(Effect.provide(backend.layer), Effect.withTracer(tracer), Effect.fork)
       yield* TestClock.adjust("1 second")
       const run = yield* Fiber.join(timed)
-      assert.deepStrictEqual(run.results![0]!.metadata["scorerErrors"], { slow: "timed out after 1s" })
+      assert.deepStrictEqual(run.results![0]!.scorerErrors, { slow: "timed out after 1s" })
       const spans = caseSpans()
       assert.deepStrictEqual(spans.map((s) => s.name), ["eval", "task", "slow"])
       assert.isTrue(recorded.every((s) => s.status._tag === "Ended"))

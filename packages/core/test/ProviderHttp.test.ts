@@ -535,7 +535,8 @@ describe("ProviderHttp", () => {
     it.effect("a vendor that never answers → TransportError Timeout after the timeout", () =>
       Effect.gen(function*() {
         const vendor = fakeVendor("hang")
-        const http = yield* withVendor(vendor, { retry: false })
+        // No total deadline: the per-attempt timeout alone (the deadline's own tests are below).
+        const http = yield* withVendor(vendor, { retry: false, deadline: false })
         const fiber = yield* Effect.fork(Effect.flip(http.execute("slow", HttpClientRequest.get("/x"))))
         yield* TestClock.adjust("29 seconds")
         assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
@@ -569,6 +570,153 @@ describe("ProviderHttp", () => {
         yield* TestClock.adjust("1 second")
         assert.deepStrictEqual(yield* Fiber.join(fiber), { n: 1 })
         assert.strictEqual(vendor.captured.length, 2)
+      }))
+  })
+
+  describe("total deadline", () => {
+    const refused = (request: HttpClientRequest.HttpClientRequest) =>
+      Effect.fail(
+        new HttpClientError.RequestError({
+          request,
+          reason: "Transport",
+          cause: new TypeError("fetch failed", {
+            cause: Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" })
+          })
+        })
+      )
+
+    it.effect("a vendor that never answers: the default 10 s deadline cuts the 30 s attempt, and says so", () =>
+      Effect.gen(function*() {
+        const vendor = fakeVendor("hang")
+        const http = yield* withVendor(vendor)
+        const fiber = yield* Effect.fork(Effect.flip(http.execute("Prompts.get", HttpClientRequest.get("/x"))))
+        yield* TestClock.adjust("9999 millis")
+        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)), "still within the deadline")
+        yield* TestClock.adjust("1 millis")
+        const error = yield* Fiber.join(fiber)
+        assert.strictEqual(error._tag === "TransportError" && error.reason, "Timeout")
+        assert.strictEqual(error.attempts, 1)
+        assert.strictEqual(error.elapsedMs, 10_000)
+        assert.include(error.message, "gave up after 1 attempt over 10.0 s: no response within 10s")
+        assert.strictEqual(vendor.captured.length, 1)
+      }))
+
+    it.effect("refused connections: retried within the deadline, then one error with the count and the time", () =>
+      Effect.gen(function*() {
+        const vendor = fakeVendor(refused)
+        const http = yield* withVendor(vendor) // no jitter: waits of 250, 500, 1000 and 2000 ms
+        const fiber = yield* Effect.fork(Effect.flip(http.execute("Experiments.list", HttpClientRequest.get("/x"))))
+        yield* TestClock.adjust("3749 millis")
+        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+        yield* TestClock.adjust("1 millis")
+        const error = yield* Fiber.join(fiber)
+        assert.strictEqual(error._tag === "TransportError" && error.reason, "Connection")
+        assert.strictEqual(error.description, "connection refused (ECONNREFUSED)")
+        assert.deepStrictEqual([error.attempts, error.elapsedMs], [5, 3750])
+        assert.strictEqual(
+          error.message,
+          "braintrust Experiments.list: gave up after 5 attempts over 3.8 s: connection refused (ECONNREFUSED) (connection)"
+        )
+        assert.notInclude(error.message, apiKey)
+        assert.strictEqual(vendor.captured.length, 5)
+      }))
+
+    it.effect("a wait that would end past the deadline is not waited out", () =>
+      Effect.gen(function*() {
+        const vendor = fakeVendor({ status: 503 })
+        // Attempts at 0, 1, 3 and 7 s; the next wait (8 s) would end at 15 s, past the 10 s deadline.
+        const http = yield* withVendor(vendor, { retry: { jitter: false, base: "1 second", maxRetries: 10 } })
+        const fiber = yield* Effect.fork(Effect.flip(http.execute("a", HttpClientRequest.get("/x"))))
+        yield* TestClock.adjust("7 seconds")
+        const error = yield* Fiber.join(fiber)
+        assert.strictEqual(error._tag, "ProviderUnavailable")
+        assert.deepStrictEqual([error.attempts, error.elapsedMs], [4, 7000])
+        assert.strictEqual(vendor.captured.length, 4)
+      }))
+
+    it.effect("the attempt running at the deadline is cut to what is left", () =>
+      Effect.gen(function*() {
+        const vendor = fakeVendor("hang")
+        // 0–4 s, wait 0.25, 4.25–8.25 s, wait 0.5, then 8.75 s until the deadline at 10 s.
+        const http = yield* withVendor(vendor, { timeout: "4 seconds" })
+        const fiber = yield* Effect.fork(Effect.flip(http.execute("a", HttpClientRequest.get("/x"))))
+        yield* TestClock.adjust("9999 millis")
+        assert.isTrue(Option.isNone(yield* Fiber.poll(fiber)))
+        assert.strictEqual(vendor.captured.length, 3)
+        yield* TestClock.adjust("1 millis")
+        const error = yield* Fiber.join(fiber)
+        assert.deepStrictEqual([error.attempts, error.elapsedMs], [3, 10_000])
+      }))
+
+    it.effect("a Retry-After past the deadline ends the call at once with the vendor's error", () =>
+      Effect.gen(function*() {
+        const vendor = fakeVendor({ status: 429, headers: { "retry-after": "30" } })
+        const http = yield* withVendor(vendor)
+        const error = yield* Effect.flip(http.execute("a", HttpClientRequest.get("/x")))
+        assert.strictEqual(error._tag, "RateLimited")
+        assert.strictEqual(error._tag === "RateLimited" && error.retryAfterMs, 30_000)
+        assert.deepStrictEqual([error.attempts, error.elapsedMs], [1, 0])
+        assert.include(error.message, "gave up after 1 attempt over 0.0 s: Too Many Requests")
+        assert.strictEqual(vendor.captured.length, 1)
+        // An error that is not retried, alone, is reported as it is.
+        const notFound = yield* Effect.flip((yield* withVendor(fakeVendor({ status: 404 }))).execute("b", HttpClientRequest.get("/x")))
+        assert.isUndefined(notFound.attempts)
+      }))
+
+    it.effect("configurable per client and per call; false restores attempts × timeout", () =>
+      Effect.gen(function*() {
+        const vendor = fakeVendor("hang")
+        const short = yield* withVendor(vendor, { deadline: "2 seconds" })
+        const a = yield* Effect.fork(Effect.flip(short.execute("a", HttpClientRequest.get("/x"))))
+        yield* TestClock.adjust("2 seconds")
+        assert.strictEqual((yield* Fiber.join(a)).elapsedMs, 2000)
+
+        const b = yield* Effect.fork(Effect.flip(short.execute("b", HttpClientRequest.get("/x"), { deadline: "5 seconds" })))
+        yield* TestClock.adjust("5 seconds")
+        assert.strictEqual((yield* Fiber.join(b)).elapsedMs, 5000)
+
+        const none = yield* withVendor(vendor, { deadline: false, retry: { jitter: false, maxRetries: 1 } })
+        const c = yield* Effect.fork(Effect.flip(none.execute("c", HttpClientRequest.get("/x"))))
+        yield* TestClock.adjust("60 seconds")
+        assert.isTrue(Option.isNone(yield* Fiber.poll(c)), "two 30 s attempts and a 250 ms wait")
+        yield* TestClock.adjust("250 millis")
+        const error = yield* Fiber.join(c)
+        assert.deepStrictEqual([error.attempts, error.elapsedMs], [2, 60_250])
+
+        // Without retries, one attempt bounded by its timeout alone; a longer own timeout extends the deadline.
+        const d = yield* Effect.fork(Effect.flip(short.execute("d", HttpClientRequest.get("/x"), { retry: false })))
+        const e = yield* Effect.fork(Effect.flip(short.execute("e", HttpClientRequest.get("/x"), { timeout: "20 seconds" })))
+        yield* TestClock.adjust("20 seconds")
+        assert.isTrue(Option.isNone(yield* Fiber.poll(d)))
+        assert.strictEqual((yield* Fiber.join(e)).elapsedMs, 20_000)
+        yield* TestClock.adjust("10 seconds")
+        assert.strictEqual((yield* Fiber.join(d)).description, "no response within 30s")
+        const slow = yield* withVendor(vendor, { timeout: "15 seconds" })
+        const f = yield* Effect.fork(Effect.flip(slow.execute("f", HttpClientRequest.get("/x"))))
+        yield* TestClock.adjust("15 seconds")
+        assert.strictEqual((yield* Fiber.join(f)).elapsedMs, 15_000, "a client timeout above 10 s is the default deadline")
+
+        const bad = yield* Effect.flip(short.execute("d", HttpClientRequest.get("/x"), { deadline: "0 millis" }))
+        assert.strictEqual(bad._tag === "InvalidInput" && bad.path, "options.deadline")
+        const badClient = yield* Effect.flip(withVendor(vendor, { deadline: -1 }))
+        assert.strictEqual(badClient.path, "deadline")
+      }))
+
+    it.effect("an error with attempts survives its schema round trip; the key is never in it", () =>
+      Effect.gen(function*() {
+        const vendor = fakeVendor({ status: 500, body: json({ message: `boom ${apiKey}` }) })
+        const http = yield* withVendor(vendor, { retry: { jitter: false, maxRetries: 1 } })
+        const fiber = yield* Effect.fork(Effect.flip(http.execute("a", HttpClientRequest.get("/x"))))
+        yield* TestClock.adjust("1 second")
+        const error = yield* Fiber.join(fiber)
+        assert.strictEqual(error._tag, "ProviderUnavailable")
+        assert.strictEqual(error.attempts, 2)
+        assert.notInclude(error.message, apiKey)
+        const PromptOpsErrorSchema = (yield* Effect.promise(() => import("../src/PromptOpsError.js"))).PromptOpsError
+        const decoded = yield* Schema.decodeUnknown(PromptOpsErrorSchema)(
+          yield* Schema.encode(PromptOpsErrorSchema)(error)
+        )
+        assert.strictEqual(decoded.message, error.message)
       }))
   })
 

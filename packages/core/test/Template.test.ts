@@ -428,3 +428,84 @@ describe("Template", () => {
     }
   })
 })
+
+describe("nunjucks (Braintrust's nunjucks: HTML autoescape, as its plugin configures nunjucks)", () => {
+  const nunjucks = (template: string, variables: Record<string, unknown>, strict = false) =>
+    Template.renderOutcome(template, variables, { format: "nunjucks", strict })
+
+  it("escapes HTML, keeps block newlines, renders objects and arrays as JavaScript strings, supports raw", () => {
+    assert.deepStrictEqual(nunjucks("Say {{ html }}", { html: `<b>Tom & "Jerry"</b>` }), {
+      _tag: "Rendered",
+      text: "Say &lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;"
+    })
+    assert.deepStrictEqual(nunjucks("{{ q }}", { q: "It's 5 > 3" }), { _tag: "Rendered", text: "It&#39;s 5 &gt; 3" })
+    assert.deepStrictEqual(nunjucks("{% if a %}\nA\n{% endif %}\nB", { a: true }), { _tag: "Rendered", text: "\nA\n\nB" })
+    assert.deepStrictEqual(nunjucks("{{ o }} {{ l }}", { o: { x: 1 }, l: ["a", "b"] }), {
+      _tag: "Rendered",
+      text: "[object Object] a,b"
+    })
+    assert.deepStrictEqual(nunjucks("{% raw %}{{ x }}{% endraw %}", {}), { _tag: "Rendered", text: "{{ x }}" })
+    assert.deepStrictEqual(nunjucks("[{% for x in nothing %}{{ x }}{% endfor %}]", {}), { _tag: "Rendered", text: "[]" })
+    assert.deepStrictEqual(nunjucks("{{ s | safe }}", { s: "<i>" }), { _tag: "Rendered", text: "<i>" })
+  })
+
+  it("strict fails on an undefined or null output and lists every one; a for over a missing list is fine", () => {
+    assert.deepStrictEqual(nunjucks("{{ a }} {{ b.c }} {{ d }} {% for x in e %}{{ x }}{% endfor %}", { d: 1, b: { c: null } }, true), {
+      _tag: "Missing",
+      missing: ["a", "b.c"]
+    })
+    assert.deepStrictEqual(nunjucks("{% for x in e %}{{ x }}{% endfor %}", {}, true), { _tag: "Rendered", text: "" })
+    assert.deepStrictEqual(nunjucks("{% set y = 1 %}{{ y }}", {}, true), { _tag: "Rendered", text: "1" })
+    // Not a plain path: the position is named instead.
+    const computed = nunjucks("{{ a[b] }}", { a: {}, b: "k" }, true)
+    assert.strictEqual(computed._tag, "Missing")
+    if (computed._tag === "Missing") assert.match(computed.missing[0]!, /^the output at line 1, column \d+$/)
+  })
+
+  it("a template that does not parse is Invalid; variables lists the free paths", () => {
+    const broken = nunjucks("{{ a", {})
+    assert.strictEqual(broken._tag, "Invalid")
+    assert.deepStrictEqual(
+      Template.variables("{% for x in items %}{{ x.name }}{{ loop.index }}{% endfor %}{{ user.name | upper }}{% set z = 1 %}{{ z }}", "nunjucks"),
+      ["items", "user.name"]
+    )
+    assert.deepStrictEqual(Template.variables("{{ a", "nunjucks"), [])
+  })
+})
+
+describe("conversionDifferences", () => {
+  it("text renders the same in every format; outputs, trimmed block tags and trailing newlines differ", () => {
+    assert.deepStrictEqual(Template.conversionDifferences("Hello there", "jinja", "nunjucks"), [])
+    assert.deepStrictEqual(Template.conversionDifferences("Hello {{x}}", "mustache", "mustache"), [])
+    assert.deepStrictEqual(Template.conversionDifferences("{% if a %}A{% endif %}", "jinja", "nunjucks"), [])
+    const differences = Template.conversionDifferences("{{ name }}\n  {% if a %}\nA{% endif %}\n", "jinja", "nunjucks")
+    assert.deepStrictEqual(differences, [
+      `"{{ name }}": nunjucks HTML-escapes output (& < > " ') and renders objects as [object Object] and arrays as a,b; jinja does neither`,
+      `"{% if a %}": jinja removes the line break after a block or comment tag; nunjucks keeps it`,
+      `"{% endif %}": jinja removes the line break after a block or comment tag; nunjucks keeps it`,
+      "a trailing line break: jinja drops it, nunjucks keeps it"
+    ])
+    assert.include(Template.conversionDifferences("{% macro m() %}x{% endmacro %}", "nunjucks", "jinja")[0]!, `"macro" blocks`)
+    assert.lengthOf(Template.conversionDifferences("Hi {{x}}", "mustache", "nunjucks"), 1)
+    assert.deepStrictEqual(Template.conversionDifferences("Hi x", "mustache", "none"), [])
+  })
+})
+
+describe("nunjucks is no sandbox: templates that reach the Function constructor are refused", () => {
+  it("range.constructor, a string's constructor, __proto__ and a bracketed prototype are Invalid; nothing runs", () => {
+    const marker = "__promptops_nunjucks_probe__"
+    for (
+      const template of [
+        `{{ range.constructor("globalThis.${marker} = 1")() }}`,
+        `{{ "".constructor.constructor("globalThis.${marker} = 1")() }}`,
+        "{{ a.__proto__ }}",
+        `{{ cycler["prototype"] }}`
+      ]
+    ) {
+      const outcome = Template.renderOutcome(template, { a: {} }, { format: "nunjucks" })
+      assert.strictEqual(outcome._tag, "Invalid", template)
+      if (outcome._tag === "Invalid") assert.include(outcome.description, "nunjucks is no sandbox")
+    }
+    assert.isUndefined((globalThis as Record<string, unknown>)[marker])
+  })
+})

@@ -55,6 +55,15 @@ export interface Options {
   readonly busyTimeout?: LocalStore.Options["busyTimeout"]
   /** Batch bounds for the tracing pipeline (default `LocalSpanSink.defaultLimits`). */
   readonly spanLimits?: Partial<Limits> | undefined
+  /**
+   * `"write"` (default) creates and migrates the store. `"read"`, for
+   * commands that only read (listing, tailing, pulling, dry runs): the store
+   * is opened read-only and never created (see `LocalStore.Options.access`;
+   * without one, store reads fail with `LocalStore.missingStore`'s message
+   * while prompt and dataset files still read), no directory is made, and
+   * prompt pushes fail with `Unsupported`.
+   */
+  readonly access?: LocalStore.Access | undefined
 }
 
 /**
@@ -94,8 +103,9 @@ export const paths = (options: Options): {
 
 /**
  * Every service. Opening the store creates the directory and the database
- * (migrating an older one); it fails with `ProviderUnavailable` when the file
- * cannot be opened or is not a promptops store this version can read.
+ * (migrating an older one), unless `access` is `"read"`; it fails with
+ * `ProviderUnavailable` when the file cannot be opened or is not a promptops
+ * store this version can read.
  *
  * @since 0.1.0
  */
@@ -104,10 +114,11 @@ export const layer = (options: Options): Layer.Layer<Services, ProviderUnavailab
   const store = LocalStore.layer({
     database: resolved.database,
     synchronous: options.synchronous,
-    busyTimeout: options.busyTimeout
+    busyTimeout: options.busyTimeout,
+    access: options.access
   })
   const services = Layer.mergeAll(
-    LocalPrompts.layer({ dir: resolved.prompts }),
+    LocalPrompts.layer({ dir: resolved.prompts, access: options.access }),
     LocalDatasets.layer({ dir: resolved.datasets }),
     LocalExperiments.layer,
     LocalSpanSink.layer({ limits: options.spanLimits }),

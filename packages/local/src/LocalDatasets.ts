@@ -21,7 +21,7 @@ import * as DatasetFile from "./DatasetFile.js"
 import { notFound, PROVIDER } from "./internal/errors.js"
 import * as Files from "./internal/files.js"
 import { chunks, decodeRow, encodeAll, INSERT_CHUNK, PAGE_SIZE, pages } from "./internal/rows.js"
-import { LocalStore } from "./LocalStore.js"
+import * as LocalStore from "./LocalStore.js"
 
 /**
  * @since 0.1.0
@@ -66,8 +66,8 @@ const decodeRecord = (name: string) => (row: RecordRow) =>
  *
  * @since 0.1.0
  */
-export const make = (options: Options): Effect.Effect<Datasets.Datasets.Service, never, LocalStore> =>
-  Effect.map(LocalStore, (store) => {
+export const make = (options: Options): Effect.Effect<Datasets.Datasets.Service, never, LocalStore.LocalStore> =>
+  Effect.map(LocalStore.LocalStore, (store) => {
     const dir = Path.resolve(options.dir)
     const sql = store.sql
 
@@ -75,6 +75,7 @@ export const make = (options: Options): Effect.Effect<Datasets.Datasets.Service,
     const filesOf = (name: string, operation: string) =>
       Effect.filter(DatasetFile.candidates(dir, name), (candidate) => Files.isFile(candidate.path, operation))
 
+    // A read without a store (opened with `access: "read"` before any write) still serves the dataset files.
     const storedDataset = (name: string, operation: string) =>
       store.read(
         operation,
@@ -82,7 +83,7 @@ export const make = (options: Options): Effect.Effect<Datasets.Datasets.Service,
           sql<DatasetRow>`SELECT seq, name, id, description FROM datasets WHERE name = ${name}`,
           (rows) => Option.fromNullable(rows[0])
         )
-      )
+      ).pipe(Effect.catchIf(LocalStore.isMissingStore, () => Effect.succeedNone))
 
     const records = (name: string): Stream.Stream<DatasetRecord, PromptOpsError> =>
       Stream.unwrap(Effect.gen(function*() {
@@ -179,7 +180,7 @@ export const make = (options: Options): Effect.Effect<Datasets.Datasets.Service,
               ...(row.description !== null ? { description: row.description } : {}),
               source: { provider: PROVIDER, raw: { database: store.path } }
             })
-        )
+        ).pipe(Stream.catchAll((error) => LocalStore.isMissingStore(error) ? Stream.empty : Stream.fail(error)))
         return Stream.concat(Stream.fromIterable(fromFiles), stored)
       }))
 
@@ -189,5 +190,5 @@ export const make = (options: Options): Effect.Effect<Datasets.Datasets.Service,
 /**
  * @since 0.1.0
  */
-export const layer = (options: Options): Layer.Layer<Datasets.Datasets, never, LocalStore> =>
+export const layer = (options: Options): Layer.Layer<Datasets.Datasets, never, LocalStore.LocalStore> =>
   Layer.effect(Datasets.Datasets, make(options))

@@ -2,14 +2,16 @@
  * `Experiments` in the SQLite store. Results are keyed by experiment, case id
  * and trial: logging the same (caseId, trial) again replaces the stored
  * result in place, so a retried `log` never duplicates. Every `log` is one
- * transaction. `list` is newest first (the CLI takes the newest experiment of
- * a name as the default baseline). The summary is core's, computed from the
- * stored results.
+ * transaction. `list` is newest first (the default baseline is the newest
+ * complete run of a name whose gate passed: see `Experiments.latestBaseline`).
+ * The run's state is a JSON column of the experiment, the scorer errors a JSON
+ * column of each result (schema version 2). The summary is core's, computed
+ * from the stored results.
  *
  * @since 0.1.0
  */
 import type { Metadata } from "@promptops/core/Dataset"
-import type { EvalResult, Experiment } from "@promptops/core/Experiment"
+import type { EvalResult, Experiment, ExperimentState } from "@promptops/core/Experiment"
 import * as Experiments from "@promptops/core/Experiments"
 import * as Ids from "@promptops/core/Ids"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
@@ -27,6 +29,7 @@ interface ExperimentRow {
   readonly dataset: string | null
   readonly metadata: string | null
   readonly created_at: number
+  readonly state: string | null
 }
 
 interface ResultRow {
@@ -42,6 +45,7 @@ interface ResultRow {
   readonly tags: string | null
   readonly duration_ms: number
   readonly usage: string | null
+  readonly scorer_errors: string | null
   readonly trace_id: string | null
   readonly span_id: string | null
 }
@@ -49,6 +53,7 @@ interface ResultRow {
 const decodeExperiment = (row: ExperimentRow) =>
   decodeRow("Experiments.get", `experiment ${row.id}`, (columns): Experiment => {
     const metadata = columns.json(row.metadata, "metadata") as Metadata | undefined
+    const state = columns.json(row.state, "state") as ExperimentState | undefined
     return {
       id: row.id,
       name: row.name,
@@ -56,6 +61,7 @@ const decodeExperiment = (row: ExperimentRow) =>
       ...(row.dataset !== null ? { dataset: row.dataset } : {}),
       ...(metadata !== undefined ? { metadata } : {}),
       createdAt: row.created_at,
+      ...(state !== undefined ? { state } : {}),
       source: { provider: PROVIDER }
     }
   })
@@ -68,6 +74,7 @@ const decodeResult = (experimentId: string) => (row: ResultRow) =>
       const expected = columns.json(row.expected, "expected")
       const tags = columns.json(row.tags, "tags") as ReadonlyArray<string> | undefined
       const usage = columns.json(row.usage, "usage") as EvalResult["usage"]
+      const scorerErrors = columns.json(row.scorer_errors, "scorer_errors") as EvalResult["scorerErrors"]
       return {
         caseId: row.case_id,
         trial: row.trial,
@@ -76,6 +83,7 @@ const decodeResult = (experimentId: string) => (row: ResultRow) =>
         ...(expected !== undefined ? { expected } : {}),
         scores: columns.json(row.scores, "scores") as EvalResult["scores"],
         ...(row.error !== null ? { error: row.error } : {}),
+        ...(scorerErrors !== undefined ? { scorerErrors } : {}),
         metadata: columns.json(row.metadata, "metadata") as Metadata,
         ...(tags !== undefined ? { tags } : {}),
         durationMs: row.duration_ms,
@@ -100,7 +108,8 @@ export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalSt
     const known = new Set<string>()
 
     const find = (id: string) =>
-      sql<ExperimentRow>`SELECT seq, id, name, baseline, dataset, metadata, created_at FROM experiments WHERE id = ${id}`
+      sql<ExperimentRow>`SELECT seq, id, name, baseline, dataset, metadata, created_at, state
+        FROM experiments WHERE id = ${id}`
 
     const get = (id: string, operation = "Experiments.get"): Effect.Effect<Experiment, PromptOpsError> =>
       store.read(operation, find(id)).pipe(
@@ -157,7 +166,7 @@ export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalSt
         (before) =>
           store.read(
             "Experiments.list",
-            sql<ExperimentRow>`SELECT seq, id, name, baseline, dataset, metadata, created_at FROM experiments
+            sql<ExperimentRow>`SELECT seq, id, name, baseline, dataset, metadata, created_at, state FROM experiments
               WHERE seq < ${before} ORDER BY seq DESC LIMIT ${PAGE_SIZE}`
           ),
         decodeExperiment
@@ -179,6 +188,7 @@ export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalSt
           tags: columns.json(result.tags, "tags"),
           duration_ms: result.durationMs,
           usage: columns.json(result.usage, "usage"),
+          scorer_errors: columns.json(result.scorerErrors, "scorerErrors"),
           trace_id: result.traceId ?? null,
           span_id: result.spanId ?? null
         }))
@@ -188,7 +198,7 @@ export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalSt
               input = excluded.input, output = excluded.output, expected = excluded.expected,
               scores = excluded.scores, error = excluded.error, metadata = excluded.metadata,
               tags = excluded.tags, duration_ms = excluded.duration_ms, usage = excluded.usage,
-              trace_id = excluded.trace_id, span_id = excluded.span_id`
+              scorer_errors = excluded.scorer_errors, trace_id = excluded.trace_id, span_id = excluded.span_id`
         if (known.has(experimentId)) return yield* upsertAll(store, operation, rows, upsert)
         yield* store.transaction(
           operation,
@@ -210,7 +220,7 @@ export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalSt
               store.read(
                 "Experiments.results",
                 sql<ResultRow>`SELECT seq, case_id, trial, input, output, expected, scores, error, metadata, tags,
-                    duration_ms, usage, trace_id, span_id
+                    duration_ms, usage, scorer_errors, trace_id, span_id
                   FROM results WHERE experiment_id = ${experimentId} AND seq > ${after}
                   ORDER BY seq LIMIT ${PAGE_SIZE}`
               ),
@@ -219,7 +229,18 @@ export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalSt
         )
       )
 
-    return Experiments.make({ provider: PROVIDER, create, get: (id) => get(id), list, log, results })
+    const setState = (experimentId: string, state: ExperimentState): Effect.Effect<void, PromptOpsError> =>
+      Effect.gen(function*() {
+        const operation = "Experiments.setState"
+        const text = yield* encode(state, operation, "state")
+        const updated = yield* store.autocommit(
+          operation,
+          sql<{ readonly id: string }>`UPDATE experiments SET state = ${text} WHERE id = ${experimentId} RETURNING id`
+        )
+        if (updated.length === 0) return yield* Effect.fail(notFound(operation, `experiment ${experimentId}`))
+      })
+
+    return Experiments.make({ provider: PROVIDER, create, get: (id) => get(id), list, log, results, setState })
   }
 )
 

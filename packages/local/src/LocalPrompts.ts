@@ -4,20 +4,25 @@
  * hand edit or a `git pull` is seen at once (wrap with core's `PromptCache`
  * to cache).
  *
- * Pushes and deletes in one process are serialised per directory (one
- * semaphore per resolved path, shared by every layer on it), so concurrent
- * pushes never lose a version. Writes are atomic (temporary file + rename).
+ * Pushes and deletes are serialised per prompt across processes (a lock file
+ * beside the prompt's, see `PromptFile.withLock`) and, in one process, per
+ * directory (one semaphore per resolved path, shared by every layer on it),
+ * so concurrent pushes never lose a version: each is numbered after the
+ * others, or fails with an error naming the lock. Writes are atomic
+ * (temporary file + rename). Reads take no lock and never create the
+ * directory.
  *
  * @since 0.1.0
  */
 import * as Path from "node:path"
 import { PromptDraft } from "@promptops/core/Prompt"
 import type { Prompt, PromptSummary } from "@promptops/core/Prompt"
-import { invalidInput, type PromptOpsError } from "@promptops/core/PromptOpsError"
+import { invalidInput, type PromptOpsError, Unsupported } from "@promptops/core/PromptOpsError"
 import * as PromptRegistry from "@promptops/core/PromptRegistry"
 import * as Prompts from "@promptops/core/Prompts"
 import { Clock, Context, Effect, Either, Layer, Option, ParseResult, Schema, Stream } from "effect"
 import { notFound, PROVIDER } from "./internal/errors.js"
+import * as Files from "./internal/files.js"
 import * as PromptFile from "./PromptFile.js"
 
 /**
@@ -26,6 +31,10 @@ import * as PromptFile from "./PromptFile.js"
 export interface Options {
   /** The prompts directory (created on the first push). */
   readonly dir: string
+  /** `"read"`: push and delete fail with `Unsupported` (a read-only layer writes nothing). Default `"write"`. */
+  readonly access?: "read" | "write" | undefined
+  /** How long a push waits for another process's lock on the same prompt (default 30 s). */
+  readonly lockTimeout?: number | undefined
 }
 
 /**
@@ -121,29 +130,54 @@ export const make = (options: Options): Effect.Effect<Services> =>
           onSome: (file) => PromptFile.toPrompt(file, request)
         }))
 
+    const lockOptions = { timeoutMs: options.lockTimeout }
+    const readOnly = (operation: string) =>
+      Effect.fail(
+        new Unsupported({
+          provider: PROVIDER,
+          operation,
+          description: `the local prompts in ${dir} were opened for reading only`
+        })
+      )
+
+    const pushLocked = (draft: PromptDraft): Effect.Effect<Prompt, PromptOpsError> =>
+      Effect.gen(function*() {
+        const existing = yield* PromptFile.read(dir, draft.slug)
+        const now = yield* Clock.currentTimeMillis
+        const result = PromptFile.addVersion(Option.getOrUndefined(existing), draft, {
+          createdAt: new Date(now).toISOString()
+        })
+        if (result.changed) {
+          const path = PromptFile.pathFor(dir, draft.slug)
+          yield* formatChecked(result.file, path)
+          yield* PromptFile.write(dir, result.file)
+        }
+        const prompt = yield* PromptFile.toPrompt(result.file, { version: result.version })
+        return draft.tag === undefined ? prompt : { ...prompt, tag: draft.tag }
+      })
+
     const push = (draft: PromptDraft): Effect.Effect<Prompt, PromptOpsError> =>
-      lock.withPermits(1)(
+      options.access === "read" ? readOnly("PromptRegistry.push") : lock.withPermits(1)(
         Effect.gen(function*() {
           yield* checkDraft(draft)
-          const existing = yield* PromptFile.read(dir, draft.slug)
-          const now = yield* Clock.currentTimeMillis
-          const result = PromptFile.addVersion(Option.getOrUndefined(existing), draft, {
-            createdAt: new Date(now).toISOString()
-          })
-          if (result.changed) {
-            const path = PromptFile.pathFor(dir, draft.slug)
-            yield* formatChecked(result.file, path)
-            yield* PromptFile.write(dir, result.file)
-          }
-          const prompt = yield* PromptFile.toPrompt(result.file, { version: result.version })
-          return draft.tag === undefined ? prompt : { ...prompt, tag: draft.tag }
+          // The read, the new version's number and the write happen under the file's lock: another process pushing
+          // the same prompt meanwhile would otherwise number its version the same and one of the two would be lost.
+          return yield* PromptFile.withLock(dir, draft.slug, pushLocked(draft), lockOptions)
         })
       )
 
     const remove = (slug: string): Effect.Effect<void, PromptOpsError> =>
-      lock.withPermits(1)(
-        Effect.flatMap(PromptFile.remove(dir, slug), (removed) =>
-          removed ? Effect.void : Effect.fail(notFound("PromptRegistry.delete", `prompt "${slug}"`)))
+      options.access === "read" ? readOnly("PromptRegistry.delete") : lock.withPermits(1)(
+        Effect.flatMap(Files.isFile(PromptFile.pathFor(dir, slug), "PromptRegistry.delete"), (exists) =>
+          exists
+            ? PromptFile.withLock(
+              dir,
+              slug,
+              Effect.flatMap(PromptFile.remove(dir, slug), (removed) =>
+                removed ? Effect.void : Effect.fail(notFound("PromptRegistry.delete", `prompt "${slug}"`))),
+              lockOptions
+            )
+            : Effect.fail(notFound("PromptRegistry.delete", `prompt "${slug}"`)))
       )
 
     return {

@@ -19,6 +19,9 @@
  *   another process's writer wait rather than fail.
  * - **Versioned schema** in `PRAGMA user_version`, migrated in one transaction
  *   at open (see `migrations`).
+ * - **Reads never write** (`access: "read"`): no file or directory is
+ *   created, nothing is migrated, and SQLite refuses every write on the
+ *   connection (see `Options.access`).
  *
  * Do not call `sql.withTransaction` on the exposed client: use `transaction`.
  *
@@ -29,18 +32,37 @@ import { pathToFileURL } from "node:url"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import * as LibsqlClient from "@effect/sql-libsql/LibsqlClient"
-import type { ProviderUnavailable } from "@promptops/core/PromptOpsError"
-import { invalidInput, type InvalidInput } from "@promptops/core/PromptOpsError"
-import { Context, Duration, Effect, Exit, FiberRef, Layer, Option, Scope } from "effect"
+import { invalidInput, type InvalidInput, ProviderUnavailable } from "@promptops/core/PromptOpsError"
+import { Context, Duration, Effect, Exit, FiberRef, Layer, Option, Predicate, Scope } from "effect"
 import { PROVIDER, unavailable } from "./internal/errors.js"
 import * as Files from "./internal/files.js"
+
+/**
+ * How a store is opened: `"write"` (the default) creates and migrates it;
+ * `"read"` never writes — see `Options.access`.
+ *
+ * @since 0.1.0
+ */
+export type Access = "read" | "write"
 
 /**
  * @since 0.1.0
  */
 export interface Options {
-  /** Path of the SQLite file (created with its directory when missing). */
+  /** Path of the SQLite file (created with its directory when missing, unless `access` is `"read"`). */
   readonly database: string
+  /**
+   * `"write"` (default): creates the file and its directory, migrates the
+   * schema, and switches the file to WAL (and back to rollback journaling
+   * when the last connection closes). `"read"`: opens an existing file only,
+   * with every write refused by SQLite (`PRAGMA query_only`), no migration,
+   * no journal-mode change and no checkpoint at close, so a listing writes
+   * nothing and works on a read-only file in a read-only directory. A missing
+   * file is not created: every operation then fails with `missingStore`'s
+   * `ProviderUnavailable`, and a schema older than this package's fails
+   * with one saying to run a write command once.
+   */
+  readonly access?: Access | undefined
   /**
    * `PRAGMA synchronous`. `"normal"` (default) is safe in WAL mode: a process
    * crash loses nothing committed, a power loss may lose the last
@@ -188,6 +210,11 @@ export const migrations: ReadonlyArray<ReadonlyArray<string>> = [
       created_at INTEGER NOT NULL
     )`,
     `CREATE INDEX feedback_by_target ON feedback (target_id, seq)`
+  ],
+  // Version 2: the state of an experiment's run (JSON), and each result's scorer errors (JSON).
+  [
+    `ALTER TABLE experiments ADD COLUMN state TEXT`,
+    `ALTER TABLE results ADD COLUMN scorer_errors TEXT`
   ]
 ]
 
@@ -200,6 +227,31 @@ export const schemaVersion: number = migrations.length
 
 type Held = "none" | "read" | "write"
 
+const MISSING_STORE = "LocalStore.open"
+
+/**
+ * The error of every operation on a store opened with `access: "read"` whose
+ * file does not exist: it says where it looked and how to make one. (A
+ * `ProviderUnavailable`: the backend cannot serve the call, and every store
+ * operation already fails that way.)
+ *
+ * @since 0.1.0
+ */
+export const missingStore = (path: string): ProviderUnavailable =>
+  new ProviderUnavailable({
+    provider: PROVIDER,
+    operation: MISSING_STORE,
+    description: `no promptops store at ${path}: run an eval or \`promptops prompts push\` to create one, or set PROMPTOPS_LOCAL_DIR`
+  })
+
+/**
+ * Whether `error` is `missingStore`'s: a read found no store file.
+ *
+ * @since 0.1.0
+ */
+export const isMissingStore = (error: unknown): error is ProviderUnavailable =>
+  Predicate.isTagged(error, "ProviderUnavailable") && (error as ProviderUnavailable).operation === MISSING_STORE
+
 const isSqlError = (error: unknown): error is SqlError => error instanceof SqlError
 
 const mapSqlError = (operation: string, path: string) => <A, E, R>(
@@ -207,6 +259,46 @@ const mapSqlError = (operation: string, path: string) => <A, E, R>(
 ): Effect.Effect<A, Exclude<E, SqlError> | ProviderUnavailable, R> =>
   Effect.catchAll(effect, (error) =>
     Effect.fail(isSqlError(error) ? unavailable(operation, `SQLite ${path}`, error) : error as Exclude<E, SqlError>))
+
+/** A read-only open checks the schema version instead of migrating: it may not write the upgrade. */
+const checkVersion = (sql: SqlClient.SqlClient, path: string) =>
+  Effect.gen(function*() {
+    const [row] = yield* sql<{ readonly user_version: number }>`PRAGMA user_version`
+    const current = Number(row?.user_version ?? 0)
+    if (current === migrations.length) return
+    return yield* Effect.fail(
+      unavailable(
+        "LocalStore.make",
+        `cannot read ${path}`,
+        new Error(
+          current > migrations.length
+            ? `its schema version ${current} is newer than this package's (${migrations.length}); upgrade @promptops/local`
+            : `its schema version ${current} is older than this package's (${migrations.length}), and a read does not upgrade it: run a write command once (e.g. an eval or \`promptops prompts push\`)`
+        )
+      )
+    )
+  })
+
+/**
+ * The store of a read when there is no file: each operation fails with
+ * `missingStore`. Its client is an in-memory database (nothing touches the
+ * disk), only there so services can build their statements.
+ */
+const openMissing = (path: string): Effect.Effect<Service, ProviderUnavailable, Scope.Scope> =>
+  Effect.gen(function*() {
+    const context = yield* Layer.build(LibsqlClient.layer({ url: ":memory:" })).pipe(
+      Effect.catchAllDefect((defect) => Effect.fail(unavailable("LocalStore.make", "cannot open an in-memory database", defect)))
+    )
+    const missing = Effect.fail(missingStore(path))
+    return {
+      path,
+      sql: Context.get(context, SqlClient.SqlClient),
+      transaction: () => missing,
+      autocommit: () => missing,
+      read: () => missing,
+      integrityCheck: missing
+    }
+  })
 
 const open = (
   path: string,
@@ -223,7 +315,13 @@ const open = (
         description: `must be a finite duration, got ${String(options.busyTimeout)}`
       }))
     }
-    yield* Files.makeDirectory(Path.dirname(path), "LocalStore.make")
+    const readOnly = options.access === "read"
+    if (readOnly) {
+      // A read never creates the store: without one, every operation says where it looked.
+      if (!(yield* Files.isFile(path, "LocalStore.make"))) return yield* openMissing(path)
+    } else {
+      yield* Files.makeDirectory(Path.dirname(path), "LocalStore.make")
+    }
     const context = yield* Layer.build(LibsqlClient.layer({ url: pathToFileURL(path).href })).pipe(
       Effect.catchAllDefect((defect) => Effect.fail(unavailable("LocalStore.make", `cannot open ${path}`, defect)))
     )
@@ -271,14 +369,37 @@ const open = (
       }
       yield* exec(`PRAGMA synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`)
     })
-    yield* read("LocalStore.make", setup)
-    // Fold the WAL into the main file when the store closes, so the
-    // `.sqlite` file alone is complete (libsql leaves the WAL behind).
-    yield* Effect.addFinalizer(() =>
-      Effect.ignore(read("LocalStore.close", exec("PRAGMA wal_checkpoint(TRUNCATE)")))
-    )
+    if (readOnly) {
+      // `@libsql/client` has no read-only open (its URL takes no `mode=ro`, its driver no `readonly` flag), so
+      // SQLite itself refuses every write on this connection: `query_only` fails any statement that would change
+      // the file (a write even root could make), and nothing here changes the journal mode, migrates or
+      // checkpoints. A file the process may not write is opened read-only by SQLite on its own.
+      yield* read("LocalStore.make", Effect.zipRight(
+        exec(`PRAGMA busy_timeout = ${Math.round(busyMs)}`),
+        exec("PRAGMA query_only = 1")
+      ))
+      yield* read("LocalStore.make", checkVersion(sql, path))
+    } else {
+      yield* read("LocalStore.make", setup)
+      // Fold the WAL into the main file when the store closes, so the
+      // `.sqlite` file alone is complete (libsql leaves the WAL behind). When
+      // no other connection has it open, the file also goes back to rollback
+      // journaling (the next writer switches it to WAL again): a WAL file
+      // without its `-shm` cannot be read from a read-only directory, even by
+      // a read-only connection, and reads must work there. Another process
+      // still connected keeps it in WAL (the switch fails at once, ignored).
+      yield* Effect.addFinalizer(() =>
+        Effect.ignore(read(
+          "LocalStore.close",
+          Effect.zipRight(
+            exec("PRAGMA wal_checkpoint(TRUNCATE)"),
+            Effect.zipRight(exec("PRAGMA busy_timeout = 0"), exec("PRAGMA journal_mode = DELETE"))
+          )
+        ))
+      )
+    }
 
-    yield* transaction(
+    if (!readOnly) yield* transaction(
       "LocalStore.migrate",
       Effect.gen(function*() {
         const [row] = yield* sql<{ readonly user_version: number }>`PRAGMA user_version`
@@ -319,50 +440,58 @@ interface Shared {
   readonly scope: Scope.CloseableScope
 }
 
-/** Stores open in this process, by resolved path. */
+/** Stores open in this process, by access and resolved path (`write:/a/b.sqlite`). */
 const shared = new Map<string, Shared>()
 const sharedLock = Effect.unsafeMakeSemaphore(1)
 
+/** A read shares the process's write connection when there is one (it only reads through it). */
 const acquire = (path: string, options: Options) =>
   sharedLock.withPermits(1)(
     Effect.suspend(() => {
-      const entry = shared.get(path)
+      const own = `${options.access ?? "write"}:${path}`
+      const key = options.access === "read" && shared.has(`write:${path}`) ? `write:${path}` : own
+      const entry = shared.get(key)
       if (entry !== undefined) {
         entry.refs++
-        return Effect.succeed(entry.service)
+        return Effect.succeed({ key, service: entry.service })
       }
       return Effect.flatMap(Scope.make(), (scope) =>
         open(path, options).pipe(
           Scope.extend(scope),
-          Effect.tap((service) => Effect.sync(() => shared.set(path, { refs: 1, service, scope }))),
+          Effect.tap((service) => Effect.sync(() => shared.set(key, { refs: 1, service, scope }))),
+          Effect.map((service) => ({ key, service })),
           Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
         ))
     })
   )
 
-const release = (path: string) =>
+const release = (key: string) =>
   sharedLock.withPermits(1)(
     Effect.suspend(() => {
-      const entry = shared.get(path)
+      const entry = shared.get(key)
       if (entry === undefined) return Effect.void
       entry.refs--
       if (entry.refs > 0) return Effect.void
-      shared.delete(path)
+      shared.delete(key)
       return Scope.close(entry.scope, Exit.void)
     })
   )
 
 /**
  * Opens (or shares, when this process has it open already) the store at
- * `options.database`, creating and migrating it as needed. Closed when the
- * last scope using it closes. A second opener's `synchronous` and
- * `busyTimeout` are ignored while the first keeps it open.
+ * `options.database`, creating and migrating it as needed (with `access:
+ * "read"`, neither: see `Options.access`). Closed when the last scope using
+ * it closes. A second opener's `synchronous` and `busyTimeout` are ignored
+ * while the first keeps it open.
  *
  * @since 0.1.0
  */
 export const make = (options: Options): Effect.Effect<Service, ProviderUnavailable | InvalidInput, Scope.Scope> => {
   const path = Path.resolve(options.database)
-  return Effect.acquireRelease(acquire(path, options), () => release(path))
+  return Effect.map(
+    Effect.acquireRelease(acquire(path, options), ({ key }) => release(key)),
+    ({ service }) => service
+  )
 }
 
 /**

@@ -32,7 +32,7 @@
 import * as Path from "node:path"
 import type { Prompt as PromptType, PromptDraft } from "@promptops/core/Prompt"
 import { Message, ModelSpec, TemplateFormat, Variable } from "@promptops/core/Prompt"
-import type { DecodeError, NotFound, PromptOpsError } from "@promptops/core/PromptOpsError"
+import type { DecodeError, NotFound, PromptOpsError, ProviderUnavailable } from "@promptops/core/PromptOpsError"
 import * as Records from "@promptops/core/Records"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import { decodeError, notFound, PROVIDER } from "./internal/errors.js"
@@ -228,7 +228,8 @@ const canonicalModel = (model: PromptVersion["model"]) =>
       responseFormat: model.params.responseFormat,
       tools: model.params.tools,
       toolChoice: model.params.toolChoice,
-      extra: model.params.extra
+      extra: model.params.extra,
+      vendor: model.params.vendor
     })
   })
 
@@ -241,8 +242,12 @@ const canonicalMessage = (message: Message) =>
       : message.content.map((part) =>
         part.type === "text"
           ? { type: part.type, text: part.text }
-          : defined({ type: part.type, url: part.url, detail: part.detail })
-      )
+          : part.type === "image_url"
+          ? defined({ type: part.type, url: part.url, detail: part.detail })
+          : defined({ type: part.type, data: part.data, fileId: part.fileId, filename: part.filename })
+      ),
+    toolCalls: message.toolCalls?.map((call) => ({ id: call.id, name: call.name, arguments: call.arguments })),
+    toolCallId: message.toolCallId
   })
 
 /**
@@ -559,6 +564,32 @@ export const write = (dir: string, file: PromptFile): Effect.Effect<string, Prom
   const path = pathFor(dir, file.slug)
   return Effect.as(Files.writeAtomic(path, format(file), "PromptFile.write"), path)
 }
+
+/**
+ * The lock file that guards the file of `slug` in `dir`: `.<file name>.lock`
+ * beside it (a dot file, so `readDir` never takes it for a prompt).
+ *
+ * @since 0.1.0
+ */
+export const lockPathFor = (dir: string, slug: string): string => Path.join(dir, `.${fileName(slug)}.lock`)
+
+/**
+ * Runs `effect` (a read-modify-write of the file of `slug`) holding a
+ * cross-process lock on it, so concurrent writers — other processes too —
+ * each see the others' versions and none is lost. Creates `dir`. Fails with
+ * `ProviderUnavailable` naming the lock and its holder, writing nothing,
+ * when another process holds it past `timeoutMs` (default 30 s); a lock left
+ * by a process that died is taken over.
+ *
+ * @since 0.1.0
+ */
+export const withLock = <A, E, R>(
+  dir: string,
+  slug: string,
+  effect: Effect.Effect<A, E, R>,
+  options: { readonly timeoutMs?: number | undefined; readonly staleMs?: number | undefined } = {}
+): Effect.Effect<A, E | ProviderUnavailable, R> =>
+  Files.withLock(lockPathFor(dir, slug), "PromptFile.withLock", effect, options)
 
 /**
  * Deletes the file of `slug`; `false` when there was none.

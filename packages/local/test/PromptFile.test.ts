@@ -117,6 +117,27 @@ describe("PromptFile format", () => {
     assert.deepStrictEqual(Either.getOrThrow(PromptFile.parse(PromptFile.format(sample), "p.json")), sample)
   })
 
+  it("tool calls, tool call ids, file parts, vendor parameters and nunjucks survive format and parse", () => {
+    const file: PromptFile.PromptFile = {
+      slug: "tools",
+      tags: {},
+      versions: [{
+        version: "1",
+        templateFormat: "nunjucks",
+        model: { name: "m", params: { vendor: { use_cache: false } } },
+        messages: [
+          { role: "assistant", content: "", toolCalls: [{ id: "call_{{ n }}", name: "f", arguments: "{}" }] },
+          { role: "tool", content: "ok", toolCallId: "call_{{ n }}" },
+          { role: "user", content: [{ type: "file", data: "data:x", fileId: "f1", filename: "a.pdf" }] }
+        ]
+      }]
+    }
+    const text = PromptFile.format(file)
+    assert.include(text, `"toolCallId": "call_{{ n }}"`)
+    assert.include(text, `"fileId": "f1"`)
+    assert.deepStrictEqual(Either.getOrThrow(PromptFile.parse(text, "tools.json")), file)
+  })
+
   it("a tag or model parameter named __proto__ survives parse and format", () => {
     const text = `{"slug":"a","tags":{"__proto__":"1"},"versions":[{"version":"1","templateFormat":"none",` +
       `"model":{"name":"m","params":{"extra":{"__proto__":{"x":1}}}},"messages":[]}]}`

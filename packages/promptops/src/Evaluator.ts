@@ -19,16 +19,30 @@
  * ```
  *
  * A task (and a scorer) may use the neutral services (`Prompts`, `Datasets`,
- * `Experiments`, …): the CLI provides them through `PromptOps.layer`.
+ * `Experiments`, …): the CLI provides them through `PromptOps.layer`. Services
+ * of its own (an `@effect/ai` `LanguageModel`, say) come from its `layer`,
+ * built once per run; what that layer needs must be among those the CLI
+ * provides, or `make` does not type-check:
+ *
+ * ```ts
+ * export default Evaluator.make({
+ *   name: "answers",
+ *   data: "questions",
+ *   layer: OpenAiLanguageModel.model("gpt-4o-mini").pipe(Layer.provide(OpenAi)),
+ *   task: (question: string) => Effect.map(LanguageModel.generateText({ prompt: question }), (r) => r.text),
+ *   scorers: [Eval.scorer("non-empty", ({ output }) => (output.length > 0 ? 1 : 0))]
+ * })
+ * ```
  *
  * @since 0.1.0
  */
 import type { Metadata } from "@promptops/core/Dataset"
 import { Datasets } from "@promptops/core/Datasets"
 import * as Eval from "@promptops/core/Eval"
+import type { ExperimentSummary } from "@promptops/core/Experiment"
 import type { Experiments } from "@promptops/core/Experiments"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
-import type { Duration } from "effect"
+import type { Duration, Layer } from "effect"
 import { Effect, Predicate, Stream } from "effect"
 import type * as PromptOps from "./PromptOps.js"
 
@@ -52,11 +66,12 @@ export type Services = PromptOps.Services
 
 /**
  * What `make` takes: `Eval.run`'s options, where `data` may also be the name
- * of a dataset of the configured backend.
+ * of a dataset of the configured backend. `R` is what the data, task and
+ * scorers need: the promptops `Services` and what `layer` provides (`ROut`).
  *
  * @since 0.1.0
  */
-export interface Options<I, X, A, E, R> {
+export interface Options<I, X, A, E, R, ROut = never, LE = never, LR = never> {
   /** The experiment's name; runs with the same name compare with each other. */
   readonly name: string
   /** The cases, or the name of a dataset (read with `Datasets.records`). */
@@ -73,6 +88,12 @@ export interface Options<I, X, A, E, R> {
   /** Budget of the whole run. */
   readonly overallTimeout?: Duration.DurationInput | undefined
   readonly metadata?: Metadata | undefined
+  /**
+   * The services of the eval's own (an `@effect/ai` `LanguageModel`, an app's
+   * services), built once per run and released after it; its own needs must
+   * be among `Services`.
+   */
+  readonly layer?: Layer.Layer<ROut, LE, LR> | undefined
 }
 
 /**
@@ -80,7 +101,9 @@ export interface Options<I, X, A, E, R> {
  *
  * @since 0.1.0
  */
-export interface Evaluator<I = any, X = any, A = any, E = any, R = any> extends Options<I, X, A, E, R> {
+export interface Evaluator<I = any, X = any, A = any, E = any, R = any, ROut = any, LE = any, LR = any>
+  extends Options<I, X, A, E, R, ROut, LE, LR>
+{
   readonly [TypeId]: TypeId
 }
 
@@ -91,9 +114,18 @@ export interface Evaluator<I = any, X = any, A = any, E = any, R = any> extends 
  *
  * @since 0.1.0
  */
-export const make = <I, X, A, E = never, R extends Services = never>(
-  options: Options<I, X, A, E, R>
-): Evaluator<I, X, A, E, R> => ({ ...options, [TypeId]: TypeId })
+export const make = <
+  I,
+  X,
+  A,
+  E = never,
+  R extends Services | ROut = never,
+  ROut = never,
+  LE = never,
+  LR extends Services = never
+>(
+  options: Options<I, X, A, E, R, ROut, LE, LR>
+): Evaluator<I, X, A, E, R, ROut, LE, LR> => ({ ...options, [TypeId]: TypeId })
 
 /**
  * @since 0.1.0
@@ -111,6 +143,8 @@ export interface RunOverrides<RP = never> {
   /** Experiment id to compare with. */
   readonly baseline?: string | undefined
   readonly onProgress?: ((event: Eval.EvalEvent) => Effect.Effect<void, never, RP>) | undefined
+  /** The run's verdict on its summary (`true`: passed), recorded as the experiment's `state.gate`. */
+  readonly gate?: ((summary: ExperimentSummary) => boolean) | undefined
 }
 
 /**
@@ -119,10 +153,10 @@ export interface RunOverrides<RP = never> {
  *
  * @since 0.1.0
  */
-export const toRunOptions = <I, X, A, E, R, RP = never>(
-  self: Evaluator<I, X, A, E, R>,
+export const toRunOptions = <I, X, A, E, R, RP = never, ROut = never, LE = never, LR = never>(
+  self: Evaluator<I, X, A, E, R, ROut, LE, LR>,
   overrides: RunOverrides<RP> = {}
-): Eval.RunOptions<I, X, A, E | PromptOpsError, R | Datasets, R, R, RP> => {
+): Eval.RunOptions<I, X, A, E | PromptOpsError, R | Datasets, R, R, RP, ROut, LE, LR> => {
   const fromDataset = typeof self.data === "string"
   const data: Eval.EvalData<I, X, E | PromptOpsError, R | Datasets> = typeof self.data === "string"
     ? datasetCases<I, X>(self.data)
@@ -139,7 +173,9 @@ export const toRunOptions = <I, X, A, E, R, RP = never>(
     metadata: self.metadata,
     baseline: overrides.baseline,
     dataset: fromDataset ? (self.data as string) : undefined,
-    onProgress: overrides.onProgress
+    onProgress: overrides.onProgress,
+    layer: self.layer,
+    gate: overrides.gate
   }
 }
 
@@ -151,10 +187,14 @@ const datasetCases = <I, X>(name: string): Stream.Stream<Eval.EvalCase<I, X>, Pr
  *
  * @since 0.1.0
  */
-export const run = <I, X, A, E, R, RP = never>(
-  self: Evaluator<I, X, A, E, R>,
+export const run = <I, X, A, E, R, RP = never, ROut = never, LE = never, LR = never>(
+  self: Evaluator<I, X, A, E, R, ROut, LE, LR>,
   overrides: RunOverrides<RP> = {}
-): Effect.Effect<Eval.EvalRun, PromptOpsError | Eval.EvalTimeout | E, Experiments | Datasets | R | RP> =>
+): Effect.Effect<
+  Eval.EvalRun,
+  PromptOpsError | Eval.EvalTimeout | E | LE,
+  Experiments | Exclude<R | Datasets, ROut> | RP | LR
+> =>
   Eval.run(toRunOptions(self, overrides))
 
 /**
@@ -162,8 +202,12 @@ export const run = <I, X, A, E, R, RP = never>(
  *
  * @since 0.1.0
  */
-export const stream = <I, X, A, E, R, RP = never>(
-  self: Evaluator<I, X, A, E, R>,
+export const stream = <I, X, A, E, R, RP = never, ROut = never, LE = never, LR = never>(
+  self: Evaluator<I, X, A, E, R, ROut, LE, LR>,
   overrides: RunOverrides<RP> = {}
-): Stream.Stream<Eval.EvalEvent, PromptOpsError | Eval.EvalTimeout | E, Experiments | Datasets | R | RP> =>
+): Stream.Stream<
+  Eval.EvalEvent,
+  PromptOpsError | Eval.EvalTimeout | E | LE,
+  Experiments | Exclude<R | Datasets, ROut> | RP | LR
+> =>
   Eval.stream(toRunOptions(self, overrides))

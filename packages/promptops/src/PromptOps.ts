@@ -155,11 +155,29 @@ export interface Settings {
 }
 
 /**
+ * What a program does with the backend. `"write"` (the default) may create
+ * what it writes to; `"read"` promises only reads (listing, tailing,
+ * pulling, dry runs), so the local store is opened read-only and never
+ * created. Braintrust splits by operation on its own either way: reads look
+ * the project up and only writes create it.
+ *
+ * @since 0.1.0
+ */
+export type Access = "read" | "write"
+
+/**
  * Options passed as they are (code, not configuration).
  *
  * @since 0.1.0
  */
 export interface Options {
+  /**
+   * `"read"`: the program only reads (see `Access`). The local backend then
+   * writes nothing — no directory, no store, no migration — and a missing
+   * store fails each store read with a message saying where it looked.
+   * Default `"write"`.
+   */
+  readonly access?: Access | undefined
   /** The tracing pipeline's options (queue, batching, shutdown deadline, redaction). */
   readonly tracing?: Tracing.Options | undefined
   /**
@@ -377,7 +395,9 @@ const backendLayer = (
         )
       )
     case "local":
-      return lazily(() => import("@promptops/local/Local").then((Local) => Local.layer({ dir: resolved.dir })))
+      return lazily(() =>
+        import("@promptops/local/Local").then((Local) => Local.layer({ dir: resolved.dir, access: options.access }))
+      )
     case "memory":
       return Memory.layer(options.memory)
   }
@@ -491,6 +511,17 @@ export const traceReader: Effect.Effect<TraceReader.Service, Unsupported, Backen
   "cannot read traces back",
   (backend) => backend.traceReader
 )
+
+/**
+ * `Settings` whose backend is opened for `access` (see `Access`): the CLI's
+ * read commands use `"read"`.
+ *
+ * @since 0.1.0
+ */
+export const withAccess = (access: Access, settings: Settings = {}): Settings => ({
+  ...settings,
+  options: { ...settings.options, access }
+})
 
 /**
  * `Settings` naming `provider` instead of reading `PROMPTOPS_PROVIDER` (the

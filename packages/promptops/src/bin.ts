@@ -8,13 +8,17 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Duration, Effect, Exit, Layer } from "effect"
 import * as Cli from "./cli/Cli.js"
 import * as CliBackends from "./cli/CliBackends.js"
 import { ExitCode } from "./cli/CliError.js"
 import * as CliTerminal from "./cli/CliTerminal.js"
 
-const environment = Layer.mergeAll(NodeContext.layer, CliBackends.layerConfig(), CliTerminal.layerProcess)
+// `eval` flushes its spans itself, within its own deadline, before the backend closes; closing only
+// sends stragglers, so it must not hold a failed run's exit for the default 5 s.
+const backends = CliBackends.layerConfig({ options: { tracing: { shutdownTimeout: Duration.seconds(1) } } })
+
+const environment = Layer.mergeAll(NodeContext.layer, backends, CliTerminal.layerProcess)
 
 NodeRuntime.runMain(Effect.provide(Cli.run(process.argv), environment), {
   // Failures were printed by the CLI, never with an API key in them.

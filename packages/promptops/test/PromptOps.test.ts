@@ -138,6 +138,34 @@ describe("PromptOps.layer", () => {
       NodeFs.rmSync(dir, { recursive: true, force: true })
     }))
 
+  it.effect("local with access \"read\": creates nothing; a store read says where it looked; a write layer then creates it", () =>
+    Effect.gen(function*() {
+      const root = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "promptops-layer-read-"))
+      const dir = NodePath.join(root, ".promptops")
+      const env = withEnv({ PROMPTOPS_PROVIDER: "local", PROMPTOPS_LOCAL_DIR: dir })
+      const error = yield* Effect.flip(
+        Effect.flatMap(Experiments.Experiments, (experiments) => experiments.get("x")).pipe(
+          Effect.provide(PromptOps.layerConfig(PromptOps.withAccess("read"))),
+          env
+        )
+      )
+      assert.include(String(error), `no promptops store at ${dir}/promptops.sqlite`)
+      assert.isFalse(NodeFs.existsSync(dir))
+      // The default (and "write") creates it.
+      yield* Effect.flatMap(Experiments.Experiments, (experiments) => experiments.create({ name: "made" })).pipe(
+        Effect.provide(PromptOps.layerConfig(PromptOps.withAccess("write"))),
+        env
+      )
+      assert.isTrue(NodeFs.existsSync(NodePath.join(dir, "promptops.sqlite")))
+      const listed = yield* Effect.flatMap(Experiments.Experiments, (experiments) => experiments.get("missing")).pipe(
+        Effect.provide(PromptOps.layerConfig(PromptOps.withAccess("read"))),
+        env,
+        Effect.flip
+      )
+      assert.strictEqual(listed._tag, "NotFound")
+      NodeFs.rmSync(root, { recursive: true, force: true })
+    }))
+
   it.effect("a configuration problem fails the layer before anything starts", () =>
     Effect.gen(function*() {
       const exit = yield* Effect.exit(

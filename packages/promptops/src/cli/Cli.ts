@@ -13,11 +13,13 @@
  * @since 0.1.0
  */
 import type * as CliApp from "@effect/cli/CliApp"
+import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
 import { Console, Effect } from "effect"
 import type { CliBackends } from "./CliBackends.js"
 import { reportCause, usage } from "./CliError.js"
-import type { CliTerminal } from "./CliTerminal.js"
+import * as CliHelp from "./CliHelp.js"
+import { CliTerminal } from "./CliTerminal.js"
 import * as EvalCommand from "./EvalCommand.js"
 import * as ExperimentsCommand from "./ExperimentsCommand.js"
 import * as MigrateCommand from "./MigrateCommand.js"
@@ -26,6 +28,19 @@ import * as TracesCommand from "./TracesCommand.js"
 
 /** @since 0.1.0 */
 export const version = "0.1.0"
+
+/**
+ * The commands under `promptops`.
+ *
+ * @since 0.1.0
+ */
+export const subcommands = [
+  EvalCommand.command,
+  PromptsCommand.command,
+  MigrateCommand.command,
+  ExperimentsCommand.command,
+  TracesCommand.command
+] as const
 
 /**
  * The root command and its subcommands.
@@ -37,13 +52,7 @@ export const command = Command.make("promptops", {}, () =>
     Command.withDescription(
       "Prompts, evals and traces on Braintrust, Basalt or the embedded local backend, chosen by PROMPTOPS_PROVIDER."
     ),
-    Command.withSubcommands([
-      EvalCommand.command,
-      PromptsCommand.command,
-      MigrateCommand.command,
-      ExperimentsCommand.command,
-      TracesCommand.command
-    ])
+    Command.withSubcommands(subcommands)
   )
 
 const cli = Command.run(command, { name: "promptops", version })
@@ -64,7 +73,31 @@ export type Environment = CliApp.CliApp.Environment | CliBackends | CliTerminal
  * @since 0.1.0
  */
 export const run = (argv: ReadonlyArray<string>): Effect.Effect<number, never, Environment> =>
-  cli(argv).pipe(
+  Effect.flatMap(CliTerminal, (terminal) => {
+    const args = argv.slice(2)
+    // Help is ours: usage lines that name promptops, no type boilerplate, environment, exit codes, an example.
+    if (CliHelp.requested(args)) {
+      const found = CliHelp.find(command, subcommands, args)
+      return Effect.as(Console.log(CliHelp.render(found, { version, color: terminal.color }).trimEnd()), 0)
+    }
+    const parsed = cli(argv).pipe(Effect.provideService(CliConfig.CliConfig, CliHelp.config))
+    // @effect/cli styles its messages (usage errors) with ANSI codes: plain text into pipes and with NO_COLOR.
+    return terminal.color ? finish(parsed) : Console.consoleWith((console) => finish(Effect.withConsole(parsed, plain(console))))
+  })
+
+const plain = (console: Console.Console): Console.Console => {
+  const strip = (args: ReadonlyArray<unknown>) => args.map((arg) => (typeof arg === "string" ? CliHelp.stripAnsi(arg) : arg))
+  return {
+    ...console,
+    log: (...args) => console.log(...strip(args)),
+    error: (...args) => console.error(...strip(args)),
+    warn: (...args) => console.warn(...strip(args)),
+    info: (...args) => console.info(...strip(args))
+  }
+}
+
+const finish = <R>(self: Effect.Effect<void, unknown, R>): Effect.Effect<number, never, R> =>
+  self.pipe(
     Effect.matchCauseEffect({
       onSuccess: () => Effect.succeed(0),
       onFailure: (cause) => {

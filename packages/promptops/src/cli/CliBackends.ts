@@ -18,9 +18,14 @@ export declare namespace CliBackends {
    * @since 0.1.0
    */
   export interface Service {
-    /** The services of the backend named by `provider`, or by the configuration when none is named. */
+    /**
+     * The services of the backend named by `provider`, or by the
+     * configuration when none is named, opened for `access` (default
+     * `"write"`; read commands pass `"read"`, so they create nothing).
+     */
     readonly layer: (
-      provider: Option.Option<PromptOps.Provider>
+      provider: Option.Option<PromptOps.Provider>,
+      access?: PromptOps.Access
     ) => Layer.Layer<PromptOps.Services, PromptOps.ConfigurationError | PromptOpsError>
   }
 }
@@ -37,8 +42,11 @@ export class CliBackends extends Context.Tag("promptops/cli/CliBackends")<CliBac
  */
 export const layerConfig = (settings: PromptOps.Settings = {}): Layer.Layer<CliBackends> =>
   Layer.succeed(CliBackends, {
-    layer: (provider) =>
+    layer: (provider, access = "write") =>
       PromptOps.layerConfig(
-        Option.match(provider, { onNone: () => settings, onSome: (name) => PromptOps.withProvider(name, settings) })
+        PromptOps.withAccess(
+          access,
+          Option.match(provider, { onNone: () => settings, onSome: (name) => PromptOps.withProvider(name, settings) })
+        )
       )
   })

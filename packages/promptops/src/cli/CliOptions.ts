@@ -31,23 +31,40 @@ export const provider: Options.Options<Option.Option<PromptOps.Provider>> = Opti
  * Only `eval` traces (its spans are the experiment's traces). The other
  * commands run with the tracer off: reading the backend must not write
  * spans of its own to the project logs (`traces tail --follow` would read
- * its own polls back).
+ * its own polls back). A command that only reads passes `access: "read"`:
+ * it then creates nothing (no local store, no vendor project).
  *
  * @since 0.1.0
  */
 export const withBackend = <A, E, R>(
   provider: Option.Option<PromptOps.Provider>,
   program: Effect.Effect<A, E, R>,
-  options: { readonly traced?: boolean } = {}
+  options: { readonly traced?: boolean; readonly access?: PromptOps.Access } = {}
 ): Effect.Effect<
   A,
   E | PromptOps.ConfigurationError | PromptOpsError,
   Exclude<R, PromptOps.Services> | CliBackends
 > =>
   Effect.flatMap(CliBackends, (backends) => {
-    const provided = Effect.provide(program, backends.layer(provider))
+    const provided = Effect.provide(program, backends.layer(provider, options.access ?? "write"))
     return options.traced === true ? provided : Effect.withTracerEnabled(provided, false)
   })
+
+/**
+ * `withBackend` for a command that only reads (listing, showing, tailing,
+ * pulling, a dry run): the backend is opened with `access: "read"`, so the
+ * command creates nothing — no local directory or store, no vendor project.
+ *
+ * @since 0.1.0
+ */
+export const withReadBackend = <A, E, R>(
+  provider: Option.Option<PromptOps.Provider>,
+  program: Effect.Effect<A, E, R>
+): Effect.Effect<
+  A,
+  E | PromptOps.ConfigurationError | PromptOpsError,
+  Exclude<R, PromptOps.Services> | CliBackends
+> => withBackend(provider, program, { access: "read" })
 
 /**
  * A positive whole number given as an option, checked with the option's name

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer } from "effect"
+import { colorEnabled } from "./CliHelp.js"
 
 /**
  * @since 0.1.0
@@ -19,6 +20,11 @@ export declare namespace CliTerminal {
     readonly isTTY: boolean
     /** Width of the terminal, for the progress bar. */
     readonly columns: number
+    /**
+     * Whether output (help, usage errors) may carry ANSI styles: standard
+     * output is a terminal and `NO_COLOR` is not set, or `FORCE_COLOR` is.
+     */
+    readonly color: boolean
     /** Writes to standard error as it is (no newline added). */
     readonly write: (text: string) => Effect.Effect<void>
   }
@@ -37,6 +43,7 @@ export class CliTerminal extends Context.Tag("promptops/cli/CliTerminal")<CliTer
 export const layerProcess: Layer.Layer<CliTerminal> = Layer.sync(CliTerminal, () => ({
   isTTY: process.stderr.isTTY === true,
   columns: process.stderr.columns || 80,
+  color: colorEnabled(process.stdout.isTTY === true, process.env),
   write: (text) =>
     Effect.sync(() => {
       process.stderr.write(text)
@@ -50,11 +57,12 @@ export const layerProcess: Layer.Layer<CliTerminal> = Layer.sync(CliTerminal, ()
  */
 export const layerCapture = (
   written: Array<string>,
-  options: { readonly isTTY?: boolean; readonly columns?: number } = {}
+  options: { readonly isTTY?: boolean; readonly columns?: number; readonly color?: boolean } = {}
 ): Layer.Layer<CliTerminal> =>
   Layer.succeed(CliTerminal, {
     isTTY: options.isTTY ?? false,
     columns: options.columns ?? 80,
+    color: options.color ?? false,
     write: (text) =>
       Effect.sync(() => {
         written.push(text)

@@ -1,8 +1,13 @@
 /**
  * `promptops eval <files...>`: loads eval files, runs every evaluator they
- * export against the configured backend, shows progress and a summary table
- * compared with a baseline (by default the previous run of the same name),
- * and can fail CI on regressions.
+ * export against the configured backend, shows progress, a summary table
+ * compared with a baseline and the first failures, and can fail CI on
+ * regressions and errors (the run's gate, recorded on its experiment).
+ *
+ * The default baseline is the newest run of the same name that is complete
+ * (not interrupted, timed out or failed) and whose gate did not fail
+ * (`Experiments.latestBaseline`): a regressed run under
+ * `--fail-on-regression` never becomes the baseline of the next one.
  *
  * @since 0.1.0
  */
@@ -10,12 +15,12 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type { EvalEvent } from "@promptops/core/Eval"
-import type { Experiment, ExperimentSummary } from "@promptops/core/Experiment"
-import { Experiments, latestNamed } from "@promptops/core/Experiments"
+import type { EvalResult, Experiment, ExperimentSummary } from "@promptops/core/Experiment"
+import { type Experiments, latestBaseline, resolve } from "@promptops/core/Experiments"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
 import * as Summary from "@promptops/core/Summary"
 import * as Tracing from "@promptops/core/Tracing"
-import { Console, type Context, Effect, Option, Stream } from "effect"
+import { Console, type Context, Duration, Effect, Option, Stream } from "effect"
 import * as Evaluator from "../Evaluator.js"
 import * as PromptOps from "../PromptOps.js"
 import { type CliFailure, failure, report, usage } from "./CliError.js"
@@ -33,7 +38,8 @@ import * as Progress from "./Progress.js"
 export type BaselineChoice =
   | { readonly _tag: "Previous" }
   | { readonly _tag: "None" }
-  | { readonly _tag: "Id"; readonly id: string }
+  /** An experiment id, a unique id prefix, or a name (its newest complete run whose gate did not fail). */
+  | { readonly _tag: "Ref"; readonly ref: string }
 
 /**
  * @since 0.1.0
@@ -41,7 +47,7 @@ export type BaselineChoice =
 export const parseBaseline = (value: Option.Option<string>): BaselineChoice =>
   Option.match(value, {
     onNone: () => ({ _tag: "Previous" }),
-    onSome: (text) => (text.trim() === "none" ? { _tag: "None" } : { _tag: "Id", id: text.trim() })
+    onSome: (text) => (text.trim() === "none" ? { _tag: "None" } : { _tag: "Ref", ref: text.trim() })
   })
 
 /**
@@ -70,25 +76,37 @@ export const resolveBaseline = (
   switch (choice._tag) {
     case "None":
       return Effect.succeed({ experiment: undefined, note: "none (--baseline none)" })
-    case "Id":
-      return Effect.flatMap(Experiments, (experiments) => experiments.get(choice.id)).pipe(
-        Effect.catchTag("NotFound", () =>
-          Effect.fail(usage(`--baseline: experiment "${choice.id}" not found on ${backend.provider} (${backend.location})`))),
+    case "Ref":
+      return resolve(choice.ref, { baseline: true }).pipe(
+        Effect.catchTag("NotFound", (error) =>
+          Effect.fail(
+            usage(
+              `--baseline: experiment "${choice.ref}" not found on ${backend.provider} (${backend.location}): ${error.description}`
+            )
+          )),
+        // An ambiguous prefix (InvalidInput, exit 2) lists the candidates.
+        Effect.catchTag("InvalidInput", (error) => Effect.fail(usage(`--baseline: ${error.description}`))),
         Effect.map((experiment) => ({ experiment, note: `${experiment.name} (${experiment.id}, from --baseline)` }))
       )
     case "Previous":
-      return latestNamed(name).pipe(
+      return latestBaseline(name).pipe(
         Effect.map(Option.match({
           onNone: () => ({
             experiment: undefined,
             note: backend.provider === "basalt"
               ? "none (basalt cannot list experiments made by other processes)"
-              : `none (no previous run of "${name}" on ${backend.provider})`
+              : `none (no earlier run of "${name}" on ${backend.provider} that completed and passed its gate)`
           }),
-          onSome: (experiment): Baseline => ({ experiment, note: `${experiment.name} (${experiment.id}, the previous run)` })
+          onSome: (experiment): Baseline => ({
+            experiment,
+            note: `${experiment.name} (${experiment.id}, the last complete run that passed its gate)`
+          })
         })),
         Effect.catchTag("Unsupported", () =>
-          Effect.succeed({ experiment: undefined, note: `none (${backend.provider} cannot list experiments)` }))
+          Effect.succeed({ experiment: undefined, note: `none (${backend.provider} cannot list experiments)` })),
+        // Listing never creates the project; a project that does not exist yet has no previous run (the run creates it).
+        Effect.catchTag("NotFound", () =>
+          Effect.succeed({ experiment: undefined, note: `none (no previous run of "${name}" on ${backend.provider})` }))
       )
   }
 }
@@ -99,7 +117,14 @@ export const resolveBaseline = (
  * @since 0.1.0
  */
 export type Outcome =
-  | { readonly _tag: "Finished"; readonly name: string; readonly summary: ExperimentSummary; readonly regressed: boolean }
+  | {
+    readonly _tag: "Finished"
+    readonly name: string
+    readonly summary: ExperimentSummary
+    readonly regressed: boolean
+    /** The run's own gate verdict (`undefined` without --fail-on-*). */
+    readonly gate: "passed" | "failed" | undefined
+  }
   | { readonly _tag: "Failed"; readonly name: string; readonly exitCode: number; readonly message: string }
 
 /**
@@ -110,12 +135,99 @@ export interface RunSettings {
   readonly jsonl: boolean
   readonly trials: number | undefined
   readonly concurrency: number | undefined
+  /** The CI gates; either one makes the run gated (its experiment records `gate: passed | failed`). */
+  readonly gates?: Gates | undefined
 }
 
 const regressedScores = (summary: ExperimentSummary): ReadonlyArray<string> =>
   Object.values(summary.scores)
     .filter((score) => score.regressions > 0 || (score.diff !== undefined && score.diff < -1e-9))
     .map((score) => score.name)
+
+/**
+ * What a gate holds against a summary: regressions (and scores the whole run
+ * lacks) under `failOnRegression`, failed tasks and scorers under
+ * `failOnError`. Empty: the gate passes.
+ *
+ * @since 0.1.0
+ */
+export const gateReasons = (summary: ExperimentSummary, gates: Gates): ReadonlyArray<string> => {
+  const reasons: Array<string> = []
+  if (gates.failOnRegression && Summary.hasRegressions(summary)) {
+    const regressed = regressedScores(summary).filter((name) => !summary.missingScores.includes(name))
+    if (regressed.length > 0) reasons.push(`regressed: ${regressed.join(", ")}`)
+    if (summary.missingScores.length > 0) reasons.push(`missing scores: ${summary.missingScores.join(", ")}`)
+  }
+  if (gates.failOnError && summary.errors > 0) reasons.push(`${summary.errors} of ${summary.results} tasks failed`)
+  if (gates.failOnError && summary.scorerErrors > 0) reasons.push(`${summary.scorerErrors} scorer errors`)
+  return reasons
+}
+
+const isGated = (gates: Gates | undefined): gates is Gates =>
+  gates !== undefined && (gates.failOnRegression || gates.failOnError)
+
+/** Failures shown under the summary table; the rest are counted. */
+const shownFailures = 5
+
+/**
+ * One failure of a run: a task that failed, or a scorer that failed on a case.
+ *
+ * @since 0.1.0
+ */
+export interface Failure {
+  readonly caseId: string
+  readonly trial: number
+  readonly input: unknown
+  /** `undefined` for the task's own failure, else the scorer's name. */
+  readonly scorer: string | undefined
+  readonly message: string
+}
+
+/**
+ * The failures of one result, the task's first.
+ *
+ * @since 0.1.0
+ */
+export const failuresOf = (result: EvalResult): ReadonlyArray<Failure> => {
+  const base = { caseId: result.caseId, trial: result.trial, input: result.input }
+  const failures: Array<Failure> = []
+  if (result.error !== undefined) failures.push({ ...base, scorer: undefined, message: result.error })
+  for (const [scorer, message] of Object.entries(result.scorerErrors ?? {})) failures.push({ ...base, scorer, message })
+  return failures
+}
+
+/** One line of terminal-safe text: control characters (ANSI escapes too) and line breaks become spaces. */
+const oneLine = (text: string, max: number): string => {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").replace(/\s+/g, " ").trim()
+  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`
+}
+
+/**
+ * A failure as one line: case (and trial), a short excerpt of the input,
+ * then the task's error or `scorer <name>: <message>`.
+ *
+ * @since 0.1.0
+ */
+export const formatFailure = (failure: Failure): string => {
+  const input = oneLine(JsonLine.stringify(failure.input) ?? "undefined", 60)
+  const what = failure.scorer === undefined ? failure.message : `scorer ${failure.scorer}: ${failure.message}`
+  return `  ${oneLine(failure.caseId, 12)}#${failure.trial}  ${input}  ${oneLine(what, 160)}`
+}
+
+/**
+ * The lines under the summary table for a run's failures: the first few,
+ * then how many more.
+ *
+ * @since 0.1.0
+ */
+export const formatFailures = (failures: ReadonlyArray<Failure>, total: number, experimentId: string): ReadonlyArray<string> => {
+  if (total === 0) return []
+  const lines = [`failures (${total}):`, ...failures.slice(0, shownFailures).map(formatFailure)]
+  const more = total - Math.min(shownFailures, failures.length)
+  if (more > 0) lines.push(`  … and ${more} more (promptops experiments show ${experimentId} --results)`)
+  return lines
+}
 
 const runOne = (
   loaded: Loader.Loaded,
@@ -128,9 +240,19 @@ const runOne = (
     const baseline = yield* resolveBaseline(name, settings.baseline, backend)
     const progress = settings.jsonl ? undefined : yield* Progress.make(name)
     let summary: ExperimentSummary | undefined
+    // The first failures, for the lines under the table; all of them are counted.
+    const failures: Array<Failure> = []
+    let failureCount = 0
+    const gates = settings.gates
+    const gate = isGated(gates) ? (summary: ExperimentSummary) => gateReasons(summary, gates).length === 0 : undefined
 
     const onEvent = (event: EvalEvent): Effect.Effect<void> => {
       if (event._tag === "Finished") summary = event.summary
+      if (event._tag === "CaseCompleted") {
+        const found = failuresOf(event.result)
+        failureCount += found.length
+        if (failures.length < shownFailures) failures.push(...found.slice(0, shownFailures - failures.length))
+      }
       if (progress !== undefined) return progress.onEvent(event)
       switch (event._tag) {
         case "Started":
@@ -157,6 +279,9 @@ const runOne = (
             type: "summary",
             evaluator: name,
             regressed: Summary.hasRegressions(event.summary),
+            gate: gate === undefined ? null : gate(event.summary) ? "passed" : "failed",
+            // Each failure is on its result line (`result.error`, `result.scorerErrors`); this counts them.
+            failures: failureCount,
             summary: event.summary
           }))
       }
@@ -165,7 +290,8 @@ const runOne = (
     const events = Evaluator.stream(evaluator, {
       trials: settings.trials,
       concurrency: settings.concurrency,
-      baseline: baseline.experiment?.id
+      baseline: baseline.experiment?.id,
+      gate
     }) as Stream.Stream<EvalEvent, unknown, PromptOps.Services>
     yield* Stream.runForEach(events, onEvent).pipe(
       Effect.ensuring(progress === undefined ? Effect.void : progress.end)
@@ -179,10 +305,21 @@ const runOne = (
         `baseline: ${baseline.note}`,
         `experiment: ${summary.experimentId}`
       ]
-      if (regressed) lines.push(`regressed: ${regressedScores(summary).join(", ")}`)
+      const worse = regressedScores(summary).filter((score) => !summary!.missingScores.includes(score))
+      if (worse.length > 0) lines.push(`regressed: ${worse.join(", ")}`)
+      if (summary.missingScores.length > 0) {
+        lines.push(`missing scores (the baseline has them, this run has none): ${summary.missingScores.join(", ")}`)
+      }
+      lines.push(...formatFailures(failures, failureCount, summary.experimentId))
       yield* Console.log(lines.join("\n"))
     }
-    return { _tag: "Finished", name, summary, regressed } as const
+    return {
+      _tag: "Finished",
+      name,
+      summary,
+      regressed,
+      gate: gate === undefined ? undefined : gate(summary) ? "passed" : "failed"
+    } as const
   }).pipe(
     Effect.catchAll((error) =>
       Effect.gen(function*() {
@@ -197,9 +334,14 @@ const runOne = (
     )
   )
 
+/** How long the spans of runs that all finished may take to be exported. */
+const flushDeadline = Duration.seconds(30)
+/** How long they may take after a run failed (see `runAll`). */
+const flushGraceAfterFailure = Duration.seconds(1)
+
 /**
  * Runs every loaded evaluator in turn on the backend in context, then flushes
- * the traces.
+ * the traces (within a deadline: 30 s, or 1 s when a run failed).
  *
  * @since 0.1.0
  */
@@ -216,12 +358,18 @@ export const runAll = (
     }
     const outcomes: Array<Outcome> = []
     for (const item of loaded) outcomes.push(yield* runOne(item, settings, backend))
-    // Every span of the runs is exported (or counted as dropped) before the process ends.
-    yield* Tracing.flush
+    // The spans of the runs are exported (or counted as dropped) before the process ends. When a run
+    // failed, the backend is often unreachable: its spans would only wait out the export retries, so
+    // they get a short grace and the process exits; what was not sent is counted below either way.
+    const failed = outcomes.some((outcome) => outcome._tag === "Failed")
+    yield* Effect.timeoutOption(Tracing.flush, failed ? flushGraceAfterFailure : flushDeadline)
     const stats = yield* Tracing.stats
     const dropped = Object.values(stats.dropped).reduce((sum, n) => sum + n, 0)
-    if (dropped > 0) {
-      yield* Console.error(`warning: ${dropped} spans could not be exported to ${backend.provider} (${JSON.stringify(stats.dropped)})`)
+    if (dropped + stats.pending > 0) {
+      const counts = { ...stats.dropped, unsent: stats.pending }
+      yield* Console.error(
+        `warning: ${dropped + stats.pending} spans could not be exported to ${backend.provider} (${JSON.stringify(counts)})`
+      )
     }
     return outcomes
   })
@@ -256,12 +404,22 @@ export const conclude = (outcomes: ReadonlyArray<Outcome>, gates: Gates): Effect
   const reasons: Array<string> = []
   const regressed = finished.filter((outcome) => outcome.regressed)
   if (gates.failOnRegression && regressed.length > 0) {
-    reasons.push(`regressions against the baseline in: ${regressed.map((outcome) => outcome.name).join(", ")}`)
+    const named = regressed.map((outcome) =>
+      outcome.summary.missingScores.length === 0
+        ? outcome.name
+        : `${outcome.name} (missing scores: ${outcome.summary.missingScores.join(", ")})`
+    )
+    reasons.push(`regressions against the baseline in: ${named.join(", ")}`)
   }
   const errored = finished.filter((outcome) => outcome.summary.errors > 0)
   if (gates.failOnError && errored.length > 0) {
     const counts = errored.map((outcome) => `${outcome.name} (${outcome.summary.errors} of ${outcome.summary.results})`)
     reasons.push(`results with a failed task in: ${counts.join(", ")}`)
+  }
+  const scorerErrored = finished.filter((outcome) => outcome.summary.scorerErrors > 0)
+  if (gates.failOnError && scorerErrored.length > 0) {
+    const counts = scorerErrored.map((outcome) => `${outcome.name} (${outcome.summary.scorerErrors})`)
+    reasons.push(`scorer errors in: ${counts.join(", ")}`)
   }
   return reasons.length > 0 ? Effect.fail(failure(reasons.join("; "))) : Effect.void
 }
@@ -273,17 +431,21 @@ const files = Args.text({ name: "files" }).pipe(
 
 const baseline = Options.text("baseline").pipe(
   Options.withDescription(
-    "Experiment id to compare with, or \"none\". Default: the previous run with the same name."
+    "Experiment to compare with: a name (its newest complete run whose gate did not fail), an id, a unique id prefix (4+ characters), or \"none\". Default: the newest complete run of the same name whose gate did not fail."
   ),
   Options.optional
 )
 
 const failOnRegression = Options.boolean("fail-on-regression").pipe(
-  Options.withDescription("Exit with 1 when a score regressed against the baseline (a CI gate).")
+  Options.withDescription(
+    "Exit with 1 when a score regressed against the baseline or the baseline has a score this run lacks (a CI gate, recorded on the experiment: a failed run is never a default baseline)."
+  )
 )
 
 const failOnError = Options.boolean("fail-on-error").pipe(
-  Options.withDescription("Exit with 1 when the task failed for any case × trial (its result has an error).")
+  Options.withDescription(
+    "Exit with 1 when the task failed for any case × trial, or a scorer failed (threw, or gave a score that is not a number in 0..1); a CI gate, recorded on the experiment."
+  )
 )
 
 const jsonl = Options.boolean("jsonl").pipe(
@@ -321,7 +483,8 @@ export const command = Command.make(
         baseline: parseBaseline(args.baseline),
         jsonl: args.jsonl,
         trials: yield* CliOptions.positive("trials", args.trials),
-        concurrency: yield* CliOptions.positive("concurrency", args.concurrency)
+        concurrency: yield* CliOptions.positive("concurrency", args.concurrency),
+        gates: { failOnRegression: args.failOnRegression, failOnError: args.failOnError }
       }
       // Files load before the backend starts: a typo in a path needs no configuration to report.
       const loaded = yield* Loader.load(args.files)

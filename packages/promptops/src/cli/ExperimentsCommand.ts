@@ -9,13 +9,13 @@
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import type { EvalResult, Experiment } from "@promptops/core/Experiment"
-import { Experiments } from "@promptops/core/Experiments"
-import { Unsupported } from "@promptops/core/PromptOpsError"
+import type { EvalResult, Experiment, ExperimentState } from "@promptops/core/Experiment"
+import { Experiments, isRunOf, resolve } from "@promptops/core/Experiments"
+import { type PromptOpsError, Unsupported } from "@promptops/core/PromptOpsError"
 import * as Summary from "@promptops/core/Summary"
 import { Chunk, Console, Effect, Option, Stream } from "effect"
 import * as PromptOps from "../PromptOps.js"
-import { usage } from "./CliError.js"
+import { type CliFailure, usage } from "./CliError.js"
 import * as CliOptions from "./CliOptions.js"
 import * as JsonLine from "./JsonLine.js"
 
@@ -35,12 +35,41 @@ const formatTime = (millis: number | undefined): string =>
   millis === undefined ? "" : new Date(millis).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z")
 
 /**
- * Experiments as an aligned table: id, name, created, dataset.
+ * A run's state in a few words: `complete`, `partial 24/100`, `failed`,
+ * `running 3/10`; `-` for experiments made before states were recorded.
+ *
+ * @since 0.1.0
+ */
+export const formatState = (state: ExperimentState | undefined): string => {
+  if (state === undefined) return "-"
+  const counted = state.total === undefined ? `${state.completed}` : `${state.completed}/${state.total}`
+  switch (state.status) {
+    case "complete":
+    case "failed":
+      return state.status
+    case "partial":
+    case "running":
+      return `${state.status} ${counted}`
+  }
+}
+
+/**
+ * Experiments as an aligned table: id, name, created, state, gate, dataset.
  *
  * @since 0.1.0
  */
 export const formatList = (experiments: ReadonlyArray<Experiment>): string => {
-  const rows = [["id", "name", "created", "dataset"], ...experiments.map((e) => [e.id, e.name, formatTime(e.createdAt), e.dataset ?? ""])]
+  const rows = [
+    ["id", "name", "created", "state", "gate", "dataset"],
+    ...experiments.map((e) => [
+      e.id,
+      e.name,
+      formatTime(e.createdAt),
+      formatState(e.state),
+      e.state?.gate ?? "-",
+      e.dataset ?? ""
+    ])
+  ]
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n")
 }
@@ -60,20 +89,27 @@ export const formatResult = (result: EvalResult): string => {
   return `${result.caseId.slice(0, 12)}#${result.trial}  ${scoresText(result)}  ${truncate(what.replace(/\s+/g, " "), 100)}`
 }
 
+const stateLine = (state: ExperimentState): string => {
+  const counts = `${state.completed}${state.total === undefined ? "" : `/${state.total}`} results, ${state.errors} errors, ${state.scorerErrors} scorer errors`
+  const gate = state.gate === undefined ? "" : `, gate ${state.gate}`
+  const reason = state.reason === undefined ? "" : ` (${state.reason})`
+  return `state ${state.status}${reason}: ${counts}${gate}`
+}
+
 const jsonl = Options.boolean("jsonl").pipe(Options.withDescription("Print one JSON object per line."))
 
 const list = Command.make(
   "list",
   {
     provider: CliOptions.provider,
-    name: Options.text("name").pipe(Options.withDescription("Only experiments with this name."), Options.optional),
+    name: Options.text("name").pipe(Options.withDescription("Only the runs of the experiment with this name (a backend's numeric suffix, as in name-1, included)."), Options.optional),
     limit: Options.integer("limit").pipe(Options.withDescription("Most experiments shown, newest first."), Options.withDefault(20)),
     jsonl
   },
   (args) =>
     Effect.gen(function*() {
       const limit = (yield* CliOptions.positive("limit", Option.some(args.limit)))!
-      yield* CliOptions.withBackend(
+      yield* CliOptions.withReadBackend(
         args.provider,
         Effect.gen(function*() {
           const backend = yield* readable
@@ -81,7 +117,7 @@ const list = Command.make(
           const experiments = yield* Experiments
           const found = Chunk.toReadonlyArray(
             yield* experiments.list().pipe(
-              Stream.filter((experiment) => Option.match(args.name, { onNone: () => true, onSome: (name) => experiment.name === name })),
+              Stream.filter((experiment) => Option.match(args.name, { onNone: () => true, onSome: (name) => isRunOf(name, experiment.name) })),
               Stream.take(limit),
               Stream.runCollect
             )
@@ -98,30 +134,55 @@ const list = Command.make(
     })
 ).pipe(Command.withDescription("List experiments, newest first."))
 
+/**
+ * The experiment `ref` names (id, unique id prefix of 4+ characters, or name:
+ * its newest run, or with `baseline` its newest complete run whose gate did
+ * not fail); not found and ambiguous prefixes are usage errors (exit 2).
+ *
+ * @since 0.1.0
+ */
+export const resolveRef = (
+  ref: string,
+  where: string,
+  options: { readonly baseline?: boolean } = {}
+): Effect.Effect<Experiment, CliFailure | PromptOpsError, Experiments> =>
+  resolve(ref, { baseline: options.baseline === true }).pipe(
+    Effect.catchTags({
+      NotFound: (error) => Effect.fail(usage(`experiment "${ref}" not found on ${where}: ${error.description}`)),
+      InvalidInput: (error) => Effect.fail(usage(error.description))
+    })
+  )
+
 const show = Command.make(
   "show",
   {
-    id: Args.text({ name: "id" }).pipe(Args.withDescription("The experiment id (see experiments list).")),
+    id: Args.text({ name: "experiment" }).pipe(
+      Args.withDescription(
+        "The experiment: its id, a unique id prefix (4+ characters, as experiments list shows), or a name (its newest run)."
+      )
+    ),
     provider: CliOptions.provider,
     baseline: Options.text("baseline").pipe(
-      Options.withDescription("Experiment id to compare with (default: the experiment's own baseline)."),
+      Options.withDescription(
+        "Experiment to compare with: an id, a unique id prefix, or a name (its newest complete run whose gate did not fail). Default: the experiment's own baseline."
+      ),
       Options.optional
     ),
     results: Options.boolean("results").pipe(Options.withDescription("Also print every result.")),
     jsonl
   },
   (args) =>
-    CliOptions.withBackend(
+    CliOptions.withReadBackend(
       args.provider,
       Effect.gen(function*() {
         const backend = yield* readable
         if (!args.jsonl) yield* CliOptions.announce(backend)
         const experiments = yield* Experiments
-        const notFound = (id: string) => () =>
-          Effect.fail(usage(`experiment "${id}" not found on ${backend.provider} (${backend.location})`))
-        const experiment = yield* experiments.get(args.id).pipe(Effect.catchTag("NotFound", notFound(args.id)))
-        const baseline = Option.getOrUndefined(args.baseline)
-        if (baseline !== undefined) yield* experiments.get(baseline).pipe(Effect.catchTag("NotFound", notFound(baseline)))
+        const where = `${backend.provider} (${backend.location})`
+        const experiment = yield* resolveRef(args.id, where)
+        const baseline = Option.isSome(args.baseline)
+          ? (yield* resolveRef(args.baseline.value, where, { baseline: true })).id
+          : undefined
         const summary = yield* experiments.summarize(experiment.id, { baseline })
         const results = args.results || args.jsonl
           ? Chunk.toReadonlyArray(yield* Stream.runCollect(experiments.results(experiment.id)))
@@ -135,7 +196,8 @@ const show = Command.make(
         const header = [
           `experiment ${experiment.id}: ${experiment.name}`,
           ...(experiment.createdAt !== undefined ? [`created ${formatTime(experiment.createdAt)}`] : []),
-          ...(experiment.dataset !== undefined ? [`dataset ${experiment.dataset}`] : [])
+          ...(experiment.dataset !== undefined ? [`dataset ${experiment.dataset}`] : []),
+          ...(experiment.state !== undefined ? [stateLine(experiment.state)] : [])
         ]
         yield* Console.log([...header, "", Summary.toTable(summary)].join("\n"))
         if (args.results) {
@@ -149,7 +211,7 @@ const show = Command.make(
  * @since 0.1.0
  */
 export const command = Command.make("experiments", {}, () =>
-  Effect.fail(usage("choose a subcommand: experiments list | experiments show <id>"))).pipe(
+  Effect.fail(usage("choose a subcommand: experiments list | experiments show <experiment>"))).pipe(
     Command.withDescription("Read experiments back (local, braintrust, memory)."),
     Command.withSubcommands([list, show])
   )

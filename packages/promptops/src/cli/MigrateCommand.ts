@@ -10,9 +10,17 @@
  * a record whose id (or, for backends that assign their own ids, whose
  * content) is already in the target dataset is too.
  *
+ * Templates are converted only when they render the same: Braintrust stores
+ * no `jinja` (Basalt's format), so a jinja prompt migrated to Braintrust
+ * becomes `nunjucks` when every template in it renders the same there, and is
+ * otherwise an error that lists what differs, before anything is written;
+ * `--convert-templates` converts it anyway and prints each difference as a
+ * warning.
+ *
  * The two backends are never live at once: the source is read first with its
  * own layer, then the target is written with its own, so each side keeps its
- * own tracer and its own configuration.
+ * own tracer and its own configuration. Reads never write: the source is
+ * opened for reading, and so is the target in a dry run.
  *
  * @since 0.1.0
  */
@@ -20,8 +28,9 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type { DatasetRecord, DatasetRecordInput } from "@promptops/core/Dataset"
 import { Datasets } from "@promptops/core/Datasets"
-import type { Prompt } from "@promptops/core/Prompt"
+import { formatDifferences, type Prompt, type TemplateFormat } from "@promptops/core/Prompt"
 import { Prompts } from "@promptops/core/Prompts"
+import * as PromptFile from "@promptops/local/PromptFile"
 import { Chunk, Console, type Context, Effect, Option, Stream } from "effect"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
@@ -218,16 +227,88 @@ const readIdMap = (path: string): Effect.Effect<Partial<IdMap>, CliFailure> =>
     }
   })
 
+/** Replaces the file atomically (a temporary file renamed over it): a crash leaves the old map or the new one. */
 const writeIdMap = (path: string, map: IdMap): Effect.Effect<void, CliFailure> =>
   Effect.try({
     try: () => {
       NodeFs.mkdirSync(NodePath.dirname(path), { recursive: true })
-      NodeFs.writeFileSync(path, `${JSON.stringify(map, null, 2)}\n`)
+      const temporary = `${path}.${process.pid}.tmp`
+      NodeFs.writeFileSync(temporary, `${JSON.stringify(map, null, 2)}\n`)
+      NodeFs.renameSync(temporary, path)
     },
     catch: (error) => usage(`--id-map: cannot write ${path}: ${String(error)}`)
   })
 
+/**
+ * Merges `entries` into the id map under a cross-process lock (the prompt
+ * files' lock, `.<file name>.lock` beside it), so two migrations applied at
+ * once each keep their entries.
+ */
+const mergeIdMap = (
+  path: string,
+  entries: Pick<IdMap, "from" | "to"> & {
+    readonly prompts: NonNullable<IdMap["prompts"]>
+    readonly datasets: NonNullable<IdMap["datasets"]>
+  }
+) =>
+  PromptFile.withLock(
+    NodePath.dirname(path),
+    NodePath.basename(path, ".json"),
+    Effect.flatMap(readIdMap(path), (previous) =>
+      writeIdMap(path, {
+        from: entries.from,
+        to: entries.to,
+        prompts: { ...previous.prompts, ...entries.prompts },
+        datasets: { ...previous.datasets, ...entries.datasets }
+      }))
+  )
+
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`
+
+/** The format a prompt takes on a target that cannot store its own; `undefined` when it can. */
+const storedFormat = (to: string, format: TemplateFormat): TemplateFormat | undefined =>
+  to === "braintrust" && format === "jinja" ? "nunjucks" : undefined
+
+/**
+ * The source prompts as the target will store them: relabelled where the
+ * target needs another format and every template renders the same; with
+ * `convert`, relabelled anyway and each difference printed as a warning;
+ * otherwise an error listing every difference.
+ */
+const convertPrompts = (
+  prompts: ReadonlyArray<Prompt>,
+  to: string,
+  convert: boolean
+): Effect.Effect<ReadonlyArray<Prompt>, CliFailure> =>
+  Effect.gen(function*() {
+    const out: Array<Prompt> = []
+    const problems: Array<string> = []
+    for (const prompt of prompts) {
+      const format = storedFormat(to, prompt.templateFormat)
+      if (format === undefined) {
+        out.push(prompt)
+        continue
+      }
+      const differences = formatDifferences(prompt, format)
+      if (differences.length > 0 && convert) {
+        yield* Console.error(
+          `warning: ${prompt.slug}: converted from ${prompt.templateFormat} to ${format}, which renders these differently:`
+        )
+        for (const difference of differences) yield* Console.error(`  ${difference}`)
+      } else if (differences.length > 0) {
+        for (const difference of differences) problems.push(`  ${prompt.slug}: ${difference}`)
+      }
+      out.push({ ...prompt, templateFormat: format })
+    }
+    if (problems.length > 0) {
+      return yield* Effect.fail(usage(
+        `${to} stores no jinja templates (Basalt's format), and its nunjucks renders these differently:\n` +
+          `${problems.join("\n")}\n` +
+          `Rewrite those templates, or pass --convert-templates to convert them anyway (each difference is then a warning).`
+      ))
+    }
+    return out
+  })
 
 /**
  * @since 0.1.0
@@ -244,6 +325,11 @@ export const command = Command.make(
     apply: Options.boolean("apply").pipe(
       Options.withDescription("Write to the target (without it: a dry run that only prints the plan).")
     ),
+    convertTemplates: Options.boolean("convert-templates").pipe(
+      Options.withDescription(
+        "Convert a template the target cannot store (jinja to Braintrust) even when it renders differently there, warning about each difference."
+      )
+    ),
     idMap: Options.text("id-map").pipe(
       Options.withDescription("Where --apply writes the id map (default promptops-id-map.<from>-<to>.json)."),
       Options.optional
@@ -258,7 +344,9 @@ export const command = Command.make(
       const idMapPath = NodePath.resolve(Option.getOrElse(args.idMap, () => `promptops-id-map.${args.from}-${args.to}.json`))
       if (args.apply) yield* readIdMap(idMapPath) // a bad file is reported before anything is written
 
-      const source = yield* CliOptions.withBackend(Option.some(args.from), readSource(what))
+      // The source is only read; the target too in a dry run (a target with nothing yet plans every item as a
+      // create, and nothing — no local store, no vendor project — is created until --apply).
+      const source = yield* CliOptions.withReadBackend(Option.some(args.from), readSource(what))
       yield* CliOptions.withBackend(
         Option.some(args.to),
         Effect.gen(function*() {
@@ -275,8 +363,11 @@ export const command = Command.make(
           const promptMap: Record<string, { sourceVersion: string; targetVersion: string }> = {}
           let promptsCreated = 0
           let promptsUpdated = 0
+          const prompts = registry !== undefined
+            ? yield* convertPrompts(source.prompts, args.to, args.convertTemplates)
+            : source.prompts
           if (registry !== undefined) {
-            const plans = yield* planPrompts(source.prompts)
+            const plans = yield* planPrompts(prompts)
             yield* Console.log(`prompts (${plans.length}):`)
             for (const plan of plans) {
               if (plan.action === "unchanged") {
@@ -286,7 +377,7 @@ export const command = Command.make(
               }
               let targetVersion = "(new)"
               if (args.apply) {
-                const source_ = source.prompts.find((prompt) => prompt.slug === plan.slug)!
+                const source_ = prompts.find((prompt) => prompt.slug === plan.slug)!
                 const pushed = yield* registry.push(PromptDiff.toDraft(source_))
                 targetVersion = pushed.version
                 promptMap[plan.slug] = { sourceVersion: plan.sourceVersion, targetVersion }
@@ -331,17 +422,16 @@ export const command = Command.make(
             yield* Console.log(`dry run: ${totals}`)
             return
           }
-          const previous = yield* readIdMap(idMapPath)
-          const map: IdMap = {
+          yield* mergeIdMap(idMapPath, {
             from: { provider: source.backend.provider, location: source.backend.location },
             to: { provider: target.provider, location: target.location },
-            prompts: { ...previous.prompts, ...promptMap },
-            datasets: { ...previous.datasets, ...datasetMap }
-          }
-          yield* writeIdMap(idMapPath, map)
+            prompts: promptMap,
+            datasets: datasetMap
+          })
           yield* Console.log(`done: ${totals}`)
           yield* Console.log(`id map: ${idMapPath}`)
-        })
+        }),
+        { access: args.apply ? "write" : "read" }
       )
     })
 ).pipe(

@@ -51,6 +51,12 @@ const messageChanges = (before: ReadonlyArray<Message>, after: ReadonlyArray<Mes
         changes.push({ path: `${path}.content`, kind: "changed", before: a.content, after: b.content })
       }
       if (a.name !== b.name) changes.push({ path: `${path}.name`, kind: "changed", before: a.name, after: b.name })
+      if (!same(a.toolCalls, b.toolCalls)) {
+        changes.push({ path: `${path}.toolCalls`, kind: "changed", before: a.toolCalls, after: b.toolCalls })
+      }
+      if (a.toolCallId !== b.toolCallId) {
+        changes.push({ path: `${path}.toolCallId`, kind: "changed", before: a.toolCallId, after: b.toolCallId })
+      }
     }
   }
   return changes

@@ -104,8 +104,10 @@ export const merge = (
   }
 }
 
+// Pull only reads the backend (a mistyped project or an empty local store is an error, never created);
+// it writes the prompts directory, each file under its lock so a concurrent pull or push loses nothing.
 const pull = Command.make("pull", { dir, provider: CliOptions.provider }, (args) =>
-  CliOptions.withBackend(
+  CliOptions.withReadBackend(
     args.provider,
     Effect.gen(function*() {
       const backend = yield* PromptOps.Backend
@@ -114,15 +116,23 @@ const pull = Command.make("pull", { dir, provider: CliOptions.provider }, (args)
       const prompts = yield* remotePrompts
       let changed = 0
       for (const prompt of prompts) {
-        const existing = yield* PromptFile.read(path, prompt.slug)
-        const merged = merge(existing, prompt)
-        if (!merged.changed) {
+        const outcome = yield* PromptFile.withLock(
+          path,
+          prompt.slug,
+          Effect.gen(function*() {
+            const existing = yield* PromptFile.read(path, prompt.slug)
+            const merged = merge(existing, prompt)
+            if (!merged.changed) return Option.none()
+            const written = yield* PromptFile.write(path, merged.file)
+            return Option.some({ written, mark: Option.isNone(existing) ? "+" : "~" })
+          })
+        )
+        if (Option.isNone(outcome)) {
           yield* Console.log(`  = ${prompt.slug}  unchanged`)
           continue
         }
         changed++
-        const written = yield* PromptFile.write(path, merged.file)
-        const mark = Option.isNone(existing) ? "+" : "~"
+        const { mark, written } = outcome.value
         yield* Console.log(`  ${mark} ${prompt.slug}  version ${prompt.version} → ${NodePath.relative(process.cwd(), written) || written}`)
       }
       yield* Console.log(`pulled ${prompts.length} prompts from ${backend.provider} into ${args.dir} (${changed} written)`)
@@ -199,7 +209,7 @@ export const describeDiff = (options: {
 }
 
 const diff = Command.make("diff", { dir, provider: CliOptions.provider }, (args) =>
-  CliOptions.withBackend(
+  CliOptions.withReadBackend(
     args.provider,
     Effect.gen(function*() {
       const backend = yield* PromptOps.Backend

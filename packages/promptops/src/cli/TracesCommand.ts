@@ -1,13 +1,15 @@
 /**
  * `promptops traces tail`: the newest spans of the project logs (or of an
  * experiment, or of one trace), and with `--follow` the new ones as they
- * arrive, polling the backend's `TraceReader` cursor every second. Basalt
- * cannot read traces back: a clear `Unsupported` instead.
+ * arrive, polling the backend's `TraceReader` cursor every second. The tail
+ * is read newest first, so only the spans shown are read. Basalt cannot
+ * read traces back: a clear `Unsupported` instead.
  *
  * @since 0.1.0
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import * as Experiments from "@promptops/core/Experiments"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
 import type { SpanRecord } from "@promptops/core/SpanRecord"
 import type { ReadOptions, TraceReader } from "@promptops/core/TraceReader"
@@ -40,28 +42,21 @@ export const formatSpan = (span: SpanRecord): string => {
 }
 
 /**
- * The newest `limit` spans stored after `after` and the cursor past all of
- * them: every page is read, only the last `limit` spans are kept.
+ * The newest `limit` spans, oldest first (as `tail` prints them), and the
+ * cursor past the newest span stored: one newest-first read, so only what
+ * is shown is read.
  *
  * @since 0.1.0
  */
 export const readTail = (
   reader: TraceReader.Service,
-  filter: Omit<ReadOptions, "after" | "limit">,
+  filter: Omit<ReadOptions, "after" | "limit" | "order">,
   limit: number
 ): Effect.Effect<{ readonly spans: ReadonlyArray<SpanRecord>; readonly cursor: string | undefined }, PromptOpsError> =>
-  Effect.gen(function*() {
-    let cursor: string | undefined
-    let kept: Array<SpanRecord> = []
-    for (;;) {
-      const page = yield* reader.read({ ...filter, after: cursor, limit: pageSize })
-      cursor = page.cursor ?? cursor
-      if (page.spans.length === 0) break
-      kept = kept.concat(page.spans)
-      if (kept.length > limit) kept = kept.slice(kept.length - limit)
-    }
-    return { spans: kept, cursor }
-  })
+  Effect.map(
+    reader.read({ ...filter, limit, order: "newest" }),
+    (page) => ({ spans: [...page.spans].reverse(), cursor: page.cursor })
+  )
 
 const print = (jsonl: boolean) => (span: SpanRecord) =>
   Console.log(jsonl ? JsonLine.stringify({ type: "span", span }) : formatSpan(span))
@@ -79,9 +74,14 @@ const tail = Command.make(
       Options.withDescription("How many of the newest spans to print first."),
       Options.withDefault(20)
     ),
-    trace: Options.text("trace").pipe(Options.withDescription("Only the spans of this trace id."), Options.optional),
+    trace: Options.text("trace").pipe(
+      Options.withDescription("Only the spans of this trace: its id, or the first 8 or more characters of it (as printed)."),
+      Options.optional
+    ),
     experiment: Options.text("experiment").pipe(
-      Options.withDescription("The spans of this experiment instead of the project logs."),
+      Options.withDescription(
+        "The spans of this experiment instead of the project logs: an id, an id prefix, or a name (its latest run)."
+      ),
       Options.optional
     ),
     interval: Options.integer("interval").pipe(
@@ -100,18 +100,33 @@ const tail = Command.make(
       const interval = (yield* CliOptions.positive("interval", Option.some(args.interval)))!
       const maxPolls = yield* CliOptions.positive("max-polls", args.maxPolls)
       if (maxPolls !== undefined && !args.follow) yield* Effect.fail(usage("--max-polls needs --follow"))
-      yield* CliOptions.withBackend(
+      yield* CliOptions.withReadBackend(
         args.provider,
         Effect.gen(function*() {
           const backend = yield* PromptOps.Backend
           const reader = yield* PromptOps.traceReader
           if (!args.jsonl) yield* CliOptions.announce(backend)
-          const filter = {
+          // A name means its latest run; an id or an id prefix, that experiment.
+          const experiment = yield* Option.match(args.experiment, {
+            onNone: () => Effect.succeed(undefined),
+            onSome: (ref) => Experiments.resolve(ref)
+          })
+          let filter: Omit<ReadOptions, "after" | "limit" | "order"> = {
             traceId: Option.getOrUndefined(args.trace),
-            experimentId: Option.getOrUndefined(args.experiment)
+            experimentId: experiment?.id
           }
           const first = yield* readTail(reader, filter, limit)
           yield* Effect.forEach(first.spans, print(args.jsonl), { discard: true })
+          if (first.spans.length === 0) {
+            const where = experiment === undefined
+              ? `project logs of ${backend.location}`
+              : `experiment ${experiment.name} (${experiment.id})`
+            const trace = filter.traceId === undefined ? "" : ` of trace ${filter.traceId}`
+            yield* Console.error(`no spans${trace} in ${where} yet`)
+          } else if (filter.traceId !== undefined) {
+            // A short id found its trace: follow that trace by its whole id.
+            filter = { ...filter, traceId: first.spans[0]!.traceId }
+          }
           if (!args.follow) return
           let cursor = first.cursor
           for (let poll = 1; maxPolls === undefined || poll <= maxPolls; poll++) {

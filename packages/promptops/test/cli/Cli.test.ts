@@ -94,7 +94,7 @@ describe("promptops CLI", () => {
         const first = yield* Harness.run(backends, ["eval", greeting])
         assert.strictEqual(first.code, 0, first.stderr)
         assert.include(first.stdout, "greeting: 3 results, 0 errors")
-        assert.include(first.stdout, "baseline: none (no previous run of \"greeting\" on memory)")
+        assert.include(first.stdout, "baseline: none (no earlier run of \"greeting\" on memory that completed and passed its gate)")
         assert.include(first.stdout, "experiment: exp-1")
         assert.include(first.stderr, "memory: memory:memory")
 
@@ -102,12 +102,12 @@ describe("promptops CLI", () => {
         const second = yield* Harness.run(backends, ["eval", "--fail-on-regression", greeting])
         assert.strictEqual(second.code, 0, second.stderr)
         assert.include(second.stdout, "(vs greeting)")
-        assert.include(second.stdout, "baseline: greeting (exp-1, the previous run)")
+        assert.include(second.stdout, "baseline: greeting (exp-1, the last complete run that passed its gate)")
 
         // Bob is greeted wrongly: one case regressed against exp-2.
         const broken = yield* withEnv("GREETING_VARIANT", "broken", Harness.run(backends, ["eval", greeting]))
         assert.strictEqual(broken.code, 0, "without --fail-on-regression a regression is reported, not failed")
-        assert.include(broken.stdout, "baseline: greeting (exp-2, the previous run)")
+        assert.include(broken.stdout, "baseline: greeting (exp-2, the last complete run that passed its gate)")
         assert.match(broken.stdout, /exact\s+66\.7%\s+-33\.3%\s+0\s+1/)
         assert.include(broken.stdout, "regressed: exact")
 
@@ -264,6 +264,115 @@ describe("promptops CLI", () => {
       }))
   })
 
+  describe("eval failures, gates and experiment states", () => {
+    const scoring = fixture("scoring.eval.ts")
+    const variant = (name: string, backends: ReturnType<typeof Harness.makeBackends>, args: ReadonlyArray<string>) =>
+      withEnv("SCORING_VARIANT", name, Harness.run(backends, args))
+
+    it.effect("scorer failures are counted in the table, listed under it (first 5), and fail --fail-on-error", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const reported = yield* variant("bad", backends, ["eval", scoring])
+        assert.strictEqual(reported.code, 0, "without --fail-on-error a scorer failure is reported, not failed")
+        assert.include(reported.stdout, "scoring: 3 results, 0 errors, 12 scorer errors")
+        assert.include(reported.stdout, "failures (12):")
+        assert.match(reported.stdout, /\n  ada#0 {2}"Ada" {2}scorer throws: .*the judge is out/)
+        assert.match(reported.stdout, /\n  ada#0 {2}"Ada" {2}scorer nan: \S/)
+        assert.match(reported.stdout, /\n  ada#0 {2}"Ada" {2}scorer two: \S/)
+        assert.match(reported.stdout, /\n  ada#0 {2}"Ada" {2}scorer negative: \S/)
+        assert.include(reported.stdout, "  … and 7 more (promptops experiments show exp-1 --results)")
+
+        const gated = yield* variant("bad", backends, ["eval", "--fail-on-error", scoring])
+        assert.strictEqual(gated.code, 1)
+        assert.include(gated.stderr, "scorer errors in: scoring (12)")
+        const state = backends.get("memory").state.experiments.get("exp-2")!.experiment.state
+        assert.strictEqual(state?.gate, "failed")
+        assert.strictEqual(state?.scorerErrors, 12)
+
+        // --jsonl: each result line carries its scorer errors; the summary counts the failures.
+        const jsonl = yield* variant("bad", backends, ["eval", "--jsonl", scoring])
+        const lines = jsonLines(jsonl.stdout)
+        const results = lines.filter((line) => line.type === "result")
+        assert.strictEqual(results.length, 3)
+        for (const line of results) {
+          assert.deepStrictEqual(Object.keys(line.result.scorerErrors).sort(), ["nan", "negative", "throws", "two"])
+        }
+        const summary = lines.find((line) => line.type === "summary")!
+        assert.strictEqual(summary.failures, 12)
+        assert.strictEqual(summary.gate, null)
+      }))
+
+    it.effect("a failed task is listed under the table: case, a one-line input excerpt, the error", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const result = yield* variant("task-fails", backends, ["eval", scoring])
+        assert.include(result.stdout, "scoring: 3 results, 1 errors, 0 scorer errors")
+        const line = result.stdout.split("\n").find((l) => l.startsWith("  cy#0  "))!
+        assert.isDefined(line)
+        assert.include(line, "the greeter is down")
+        // One line, no control characters (an ANSI escape in the input is not replayed), the input cut at ~60 characters.
+        assert.notMatch(line, /[\u0000-\u001f]/)
+        const excerpt = line.slice("  cy#0  ".length, line.indexOf("  ", "  cy#0  ".length))
+        assert.isAtMost(excerpt.length, 60)
+        assert.isTrue(excerpt.startsWith("\"Cy\\nwho writes") && excerpt.endsWith("…"), excerpt)
+        const jsonl = yield* variant("task-fails", backends, ["eval", "--jsonl", scoring])
+        const failed = jsonLines(jsonl.stdout).filter((l) => l.type === "result" && l.result.error !== undefined)
+        assert.deepStrictEqual(failed.map((l) => l.result.caseId), ["cy"])
+        assert.include(failed[0]!.result.error, "the greeter is down")
+      }))
+
+    it.effect("a score the baseline has and this run lacks is reported and fails --fail-on-regression", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        assert.strictEqual((yield* variant("", backends, ["eval", scoring])).code, 0)
+        const missing = yield* variant("no-length", backends, ["eval", "--fail-on-regression", scoring])
+        assert.strictEqual(missing.code, 1)
+        assert.include(missing.stdout, "missing scores (the baseline has them, this run has none): length")
+        assert.include(missing.stderr, "regressions against the baseline in: scoring (missing scores: length)")
+      }))
+
+    it.live("a failed eval does not wait on its spans: a short grace, the counted report, then the exit", () =>
+      Effect.gen(function*() {
+        // The sink never answers: without the grace the flush after the run would wait forever.
+        const backends = Harness.makeBackends({ blackHoleSpans: true })
+        const result = yield* Harness.run(backends, ["eval", fixture("black-hole.eval.ts")])
+        assert.strictEqual(result.code, 1, result.stderr)
+        assert.include(result.stderr, "the data source broke")
+        assert.match(result.stderr, /warning: \d+ spans could not be exported to memory \(.*"unsent":[1-9]/)
+      }), { timeout: 20_000 })
+
+    it.effect("a regressed run under --fail-on-regression is never the next default baseline: run twice, both exit 1", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        assert.strictEqual((yield* variant("", backends, ["eval", "--fail-on-regression", scoring])).code, 0)
+        const first = yield* variant("regressed", backends, ["eval", "--fail-on-regression", scoring])
+        assert.strictEqual(first.code, 1)
+        const second = yield* variant("regressed", backends, ["eval", "--fail-on-regression", scoring])
+        assert.strictEqual(second.code, 1, "compared with exp-1 (passed), not exp-2 (regressed)")
+        assert.include(second.stdout, "baseline: scoring (exp-1, the last complete run that passed its gate)")
+
+        // experiments list shows each run's state and gate; --baseline takes a name (the same rule).
+        const list = yield* Harness.run(backends, ["experiments", "list"])
+        assert.strictEqual(list.code, 0, list.stderr)
+        const rows = list.stdout.split("\n")
+        assert.match(rows[0]!, /^id\s+name\s+created\s+state\s+gate\s+dataset$/)
+        assert.match(rows.find((row) => row.startsWith("exp-3 "))!, /\scomplete\s+failed$/)
+        assert.match(rows.find((row) => row.startsWith("exp-1 "))!, /\scomplete\s+passed$/)
+        const byName = yield* variant("regressed", backends, ["eval", "--baseline", "scoring", scoring])
+        assert.include(byName.stdout, "baseline: scoring (exp-1, from --baseline)")
+        const show = yield* Harness.run(backends, ["experiments", "show", "exp-3"])
+        assert.include(show.stdout, "state complete: 3/3 results, 0 errors, 0 scorer errors, gate failed")
+
+        // An ambiguous id prefix is a usage error listing the candidates, wherever an experiment is named.
+        const ambiguous = yield* Harness.run(backends, ["experiments", "show", "exp-"])
+        assert.strictEqual(ambiguous.code, 2)
+        assert.include(ambiguous.stderr, "\"exp-\" is the prefix of 4 experiment ids: exp-4 (scoring), exp-3 (scoring)")
+        const ambiguousBaseline = yield* Harness.run(backends, ["eval", "--baseline", "exp-", scoring])
+        assert.strictEqual(ambiguousBaseline.code, 2)
+        assert.include(ambiguousBaseline.stderr, "--baseline: \"exp-\" is the prefix of 4 experiment ids")
+      }))
+  })
+
   describe("prompts", () => {
     it.effect("push a directory, push again (nothing new), diff clean, edit, diff exits 1, pull round-trips", () =>
       Effect.gen(function*() {
@@ -382,7 +491,8 @@ describe("promptops CLI", () => {
         yield* source.datasets.insert("greetings", Testing.fixtureDataset)
         const target = backends.get("braintrust")
         const idMap = NodePath.join(tempDir(), "ids.json")
-        const args = ["migrate", "--from", "local", "--to", "braintrust", "--id-map", idMap]
+        // support-answer is jinja, which Braintrust stores as nunjucks (see the next test).
+        const args = ["migrate", "--from", "local", "--to", "braintrust", "--id-map", idMap, "--convert-templates"]
 
         const dry = yield* Harness.run(backends, args)
         assert.strictEqual(dry.code, 0, dry.stderr)
@@ -424,6 +534,31 @@ describe("promptops CLI", () => {
         assert.include(changed.stdout, "messages[1] removed")
         assert.include(changed.stdout, "~ greetings  1 record updated, 2 records unchanged")
         assert.strictEqual(target.state.datasets.get("greetings")!.records.get("case-ada")!.expected, "Hey, Ada!")
+      }))
+
+    it.effect("a jinja prompt goes to Braintrust as nunjucks only when it renders the same; else an error, or warnings", () =>
+      Effect.gen(function*() {
+        const backends = Harness.makeBackends()
+        const source = backends.get("local").services
+        yield* source.registry.push({ slug: "plain", templateFormat: "jinja", messages: [{ role: "user", content: "Hello" }] })
+        yield* source.registry.push(Testing.fixturePrompts[1]!) // support-answer: outputs and a for block
+        const target = backends.get("braintrust")
+        const args = ["migrate", "--from", "local", "--to", "braintrust", "--what", "prompts", "--apply", "--id-map", NodePath.join(tempDir(), "ids.json")]
+
+        const refused = yield* Harness.run(backends, args)
+        assert.strictEqual(refused.code, 2)
+        assert.include(refused.stderr, "braintrust stores no jinja templates (Basalt's format), and its nunjucks renders these differently:")
+        assert.include(refused.stderr, `support-answer: messages[1].content: "{{ question }}": nunjucks HTML-escapes output`)
+        assert.include(refused.stderr, "pass --convert-templates")
+        assert.notInclude(refused.stderr, "plain:")
+        assert.strictEqual(target.state.prompts.size, 0, "nothing written")
+
+        const converted = yield* Harness.run(backends, [...args, "--convert-templates"])
+        assert.strictEqual(converted.code, 0, converted.stderr)
+        assert.include(converted.stderr, "warning: support-answer: converted from jinja to nunjucks, which renders these differently:")
+        assert.notInclude(converted.stderr, "warning: plain")
+        assert.strictEqual(target.state.prompts.get("plain")!.at(-1)!.templateFormat, "nunjucks")
+        assert.strictEqual(target.state.prompts.get("support-answer")!.at(-1)!.templateFormat, "nunjucks")
       }))
 
     it.effect("--what, same backend twice, and a target without a registry are usage errors", () =>
@@ -506,7 +641,8 @@ describe("promptops CLI", () => {
         // Reading traces back writes no spans of its own: the project logs stay as the eval left them.
         const before = backends.get("memory").state.spans.size
         const logs = yield* Harness.run(backends, ["traces", "tail", "--limit", "1000"])
-        assert.include(logs.stdout, "Experiments.create")
+        // The eval's own library calls are not traced into the logs (no app span opened them).
+        assert.strictEqual(logs.code, 0, logs.stderr)
         const again = yield* Harness.run(backends, ["traces", "tail", "--limit", "1000"])
         assert.strictEqual(again.stdout, logs.stdout)
         assert.strictEqual(backends.get("memory").state.spans.size, before)

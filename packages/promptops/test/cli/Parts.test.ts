@@ -5,7 +5,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { PromptDraft } from "@promptops/core/Prompt"
 import { Effect, Option } from "effect"
+import * as EvalCommand from "../../src/cli/EvalCommand.js"
 import { parseBaseline } from "../../src/cli/EvalCommand.js"
+import * as ExperimentsCommand from "../../src/cli/ExperimentsCommand.js"
 import * as JsonLine from "../../src/cli/JsonLine.js"
 import * as Progress from "../../src/cli/Progress.js"
 import * as PromptDiff from "../../src/cli/PromptDiff.js"
@@ -43,6 +45,25 @@ describe("PromptDiff", () => {
     const stored = { ...draft, name: undefined, model: { name: "gpt-4o-mini", params: { maxTokens: 64, temperature: 0.2 } } }
     assert.isTrue(PromptDiff.equivalent(draft, stored))
     assert.deepStrictEqual(PromptDiff.diff(draft, { ...draft, name: "Other" }).map((c) => c.path), ["name"])
+  })
+
+  it("a change of tool calls or tool call id alone is a change", () => {
+    const withCalls = {
+      ...draft,
+      messages: [
+        { role: "assistant" as const, content: "", toolCalls: [{ id: "c1", name: "f", arguments: "{}" }] },
+        { role: "tool" as const, content: "ok", toolCallId: "c1" }
+      ]
+    }
+    assert.deepStrictEqual(PromptDiff.diff(withCalls, withCalls), [])
+    const changed = {
+      ...withCalls,
+      messages: [
+        { role: "assistant" as const, content: "", toolCalls: [{ id: "c2", name: "f", arguments: "{}" }] },
+        { role: "tool" as const, content: "ok", toolCallId: "c2" }
+      ]
+    }
+    assert.deepStrictEqual(PromptDiff.diff(withCalls, changed).map((c) => c.path), ["messages[0].toolCalls", "messages[1].toolCallId"])
   })
 
   it("names each change: messages added/removed/changed, model name and parameters, template format", () => {
@@ -101,10 +122,10 @@ describe("Evaluator", () => {
 })
 
 describe("baseline and progress", () => {
-  it("parseBaseline: absent → the previous run, \"none\" → none, else an id", () => {
+  it("parseBaseline: absent → the last good run, \"none\" → none, else a reference (name, id or id prefix)", () => {
     assert.deepStrictEqual(parseBaseline(Option.none()), { _tag: "Previous" })
     assert.deepStrictEqual(parseBaseline(Option.some(" none ")), { _tag: "None" })
-    assert.deepStrictEqual(parseBaseline(Option.some("exp-7")), { _tag: "Id", id: "exp-7" })
+    assert.deepStrictEqual(parseBaseline(Option.some("exp-7")), { _tag: "Ref", ref: "exp-7" })
   })
 
   it("the bar and the status text", () => {
@@ -112,5 +133,38 @@ describe("baseline and progress", () => {
     assert.strictEqual(Progress.bar(2, 4), "[####]")
     assert.strictEqual(Progress.describe({ completed: 3, failed: 1, total: 10, elapsedMillis: 1500 }), "3/10, 1 failed, 1.5s")
     assert.strictEqual(Progress.describe({ completed: 3, failed: 0, total: undefined, elapsedMillis: 0 }), "3 done, 0.0s")
+  })
+})
+
+describe("failure lines and states", () => {
+  const failure = (caseId: string, scorer: string | undefined, input: unknown = "Ada") => ({ caseId, trial: 0, input, scorer, message: "boom" })
+
+  it("a failure is one safe line: case#trial, an input excerpt of at most 60 characters, the error or the scorer's", () => {
+    assert.strictEqual(EvalCommand.formatFailure(failure("ada", undefined)), "  ada#0  \"Ada\"  boom")
+    assert.strictEqual(EvalCommand.formatFailure(failure("ada", "exact")), "  ada#0  \"Ada\"  scorer exact: boom")
+    const long = EvalCommand.formatFailure({ ...failure("a-very-long-case-identifier", "x", { text: "x".repeat(200) }), message: "line\none\u001b[31m" })
+    assert.notMatch(long, /[\u0000-\u001f]/)
+    assert.isTrue(long.startsWith("  a-very-long…#0  {\"text\":\"xxx"), long)
+    assert.strictEqual(long.split("  ")[2]!.length, 60)
+    assert.isTrue(long.endsWith("scorer x: line one [31m"), long)
+  })
+
+  it("the first 5 failures, then how many more; nothing without failures", () => {
+    const many = Array.from({ length: 5 }, (_, i) => failure(`c${i}`, undefined))
+    const lines = EvalCommand.formatFailures(many, 9, "exp-1")
+    assert.strictEqual(lines[0], "failures (9):")
+    assert.strictEqual(lines.length, 7)
+    assert.strictEqual(lines[6], "  … and 4 more (promptops experiments show exp-1 --results)")
+    assert.strictEqual(EvalCommand.formatFailures(many, 5, "exp-1").length, 6)
+    assert.deepStrictEqual(EvalCommand.formatFailures([], 0, "exp-1"), [])
+  })
+
+  it("states in a few words", () => {
+    const state = { completed: 24, errors: 0, scorerErrors: 0 }
+    assert.strictEqual(ExperimentsCommand.formatState(undefined), "-")
+    assert.strictEqual(ExperimentsCommand.formatState({ ...state, status: "complete", total: 24 }), "complete")
+    assert.strictEqual(ExperimentsCommand.formatState({ ...state, status: "partial", total: 100 }), "partial 24/100")
+    assert.strictEqual(ExperimentsCommand.formatState({ ...state, status: "failed" }), "failed")
+    assert.strictEqual(ExperimentsCommand.formatState({ ...state, status: "running" }), "running 24")
   })
 })

@@ -13,6 +13,7 @@ import * as PromptFile from "@promptops/local/PromptFile"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import * as NodeFs from "node:fs"
+import * as NodeNet from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -53,6 +54,8 @@ interface Run {
   readonly code: number | null
   readonly stdout: string
   readonly stderr: string
+  /** From the spawn to the exit (not counting the wait for a spawn slot). */
+  readonly millis: number
 }
 
 const outputs: Array<Run> = []
@@ -77,6 +80,7 @@ const promptops = (args: ReadonlyArray<string>, env: Record<string, string> = {}
 
 const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Run> =>
   new Promise((resolve, reject) => {
+    const started = Date.now()
     const child = spawn(process.execPath, [bin, ...args], { cwd: work, env: { ...environment, ...env } })
     let stdout = ""
     let stderr = ""
@@ -84,7 +88,7 @@ const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>): Pro
     child.stderr.on("data", (chunk) => (stderr += String(chunk)))
     child.on("error", reject)
     child.on("close", (code) => {
-      const run = { code, stdout, stderr }
+      const run = { code, stdout, stderr, millis: Date.now() - started }
       outputs.push(run)
       resolve(run)
     })
@@ -112,6 +116,43 @@ export default Evaluator.make({
   task: (name: string) =>
     Effect.succeed(process.env.GREETING_VARIANT === "broken" && name === "Bob" ? "Hi " + name : "Hello " + name),
   scorers: [Eval.scorer("exact", ({ output, expected }) => (output === expected ? 1 : 0))]
+})
+`
+)
+
+const scoringFile = NodePath.join(work, "scoring.eval.ts")
+NodeFs.writeFileSync(
+  scoringFile,
+  `import * as Eval from "@promptops/core/Eval"
+import { Effect } from "effect"
+import * as Evaluator from "promptops/Evaluator"
+
+// SCORING_VARIANT: "bad" adds four scorers failing on every case; "no-length" drops the length score;
+// "regressed" greets Bob wrongly; "task-fails" fails the task for Cy.
+const variant = process.env.SCORING_VARIANT ?? ""
+export default Evaluator.make({
+  name: process.env.SCORING_NAME ?? "scoring",
+  data: [
+    { id: "ada", input: "Ada", expected: "Hello Ada" },
+    { id: "bob", input: "Bob", expected: "Hello Bob" },
+    { id: "cy", input: "Cy", expected: "Hello Cy" }
+  ],
+  task: (name: string) =>
+    variant === "task-fails" && name === "Cy"
+      ? Effect.fail(new Error("the greeter is down"))
+      : Effect.succeed(variant === "regressed" && name === "Bob" ? "Hi " + name : "Hello " + name),
+  scorers: [
+    Eval.scorer("exact", ({ output, expected }) => (output === expected ? 1 : 0)),
+    ...(variant === "no-length" ? [] : [Eval.scorer("length", ({ output }) => (String(output).length > 3 ? 1 : 0))]),
+    ...(variant === "bad"
+      ? [
+        Eval.scorer("throws", () => { throw new Error("the judge is out") }),
+        Eval.scorer("nan", () => Number.NaN),
+        Eval.scorer("two", () => 2),
+        Eval.scorer("negative", () => -0.5)
+      ]
+      : [])
+  ]
 })
 `
 )
@@ -144,7 +185,7 @@ describe.concurrent("promptops executable", () => {
       const first = yield* cli(["eval", "greeting.eval.ts"])
       assert.strictEqual(first.code, 0, first.stderr)
       assert.include(first.stdout, "greeting: 3 results, 0 errors")
-      assert.include(first.stdout, "baseline: none (no previous run of \"greeting\" on local)")
+      assert.include(first.stdout, "baseline: none (no earlier run of \"greeting\" on local that completed and passed its gate)")
       assert.include(first.stderr, `local: ${localDir}`)
 
       const second = yield* cli(["eval", "--fail-on-regression", evalFile], { GREETING_VARIANT: "broken" })
@@ -154,10 +195,10 @@ describe.concurrent("promptops executable", () => {
       assert.include(second.stderr, "regressions against the baseline in: greeting")
       const secondId = /experiment: (\S+)/.exec(second.stdout)![1]!
       const firstId = /experiment: (\S+)/.exec(first.stdout)![1]!
-      assert.include(second.stdout, `baseline: greeting (${firstId}, the previous run)`)
+      assert.include(second.stdout, `baseline: greeting (${firstId}, the last complete run that passed its gate)`)
 
       const [list, show, spans] = yield* Effect.all([
-        cli(["experiments", "list"]),
+        cli(["experiments", "list", "--name", "greeting"]),
         cli(["experiments", "show", secondId, "--results"]),
         cli(["traces", "tail", "--experiment", secondId, "--limit", "100", "--jsonl"])
       ], { concurrency: "unbounded" })
@@ -187,7 +228,9 @@ describe.concurrent("promptops executable", () => {
       assert.strictEqual(lines[1]!.baseline.id, firstExperiment)
       assert.isTrue(lines[5]!.regressed)
       assert.strictEqual(lines[5]!.summary.scores.exact.regressions, 1)
-      assert.strictEqual(braintrust.store.experiments.size, 2)
+      // Other scenarios make experiments of other names on the same emulator at the same time.
+      const greetings = [...braintrust.store.experiments.values()].filter((e) => String(e.data["name"]).startsWith("greeting"))
+      assert.strictEqual(greetings.length, 2)
 
       // The spans of the run reached Braintrust before the process exited, and read back.
       const secondExperiment = lines[1]!.experiment.id
@@ -281,6 +324,148 @@ describe.concurrent("promptops executable", () => {
       assert.include(again.stdout, "done: 0 prompts created, 0 updated; 0 records created, 0 updated")
       assert.strictEqual(prompt.versions.length, 1, "no new prompt version")
       assert.deepStrictEqual(JSON.parse(NodeFs.readFileSync(idMap, "utf8")).prompts, map.prompts)
+    }), timeout)
+})
+
+describe.concurrent("promptops executable: failures, gates, references, help, exit", () => {
+  it.live("local: scorer failures in the table and under it, --fail-on-error exits 1; list shows states; ids by prefix", () =>
+    Effect.gen(function*() {
+      const env = { SCORING_NAME: "scoring-local" }
+      const bad = yield* cli(["eval", "--fail-on-error", "scoring.eval.ts"], { ...env, SCORING_VARIANT: "bad" })
+      assert.strictEqual(bad.code, 1, bad.stderr)
+      assert.include(bad.stdout, "scoring-local: 3 results, 0 errors, 12 scorer errors")
+      assert.include(bad.stdout, "failures (12):")
+      assert.match(bad.stdout, /\n  ada#0 {2}"Ada" {2}scorer throws: .*the judge is out/)
+      assert.match(bad.stdout, /\n  ada#0 {2}"Ada" {2}scorer nan: /)
+      assert.match(bad.stdout, /\n  ada#0 {2}"Ada" {2}scorer two: /)
+      assert.match(bad.stdout, /\n  ada#0 {2}"Ada" {2}scorer negative: /)
+      assert.match(bad.stdout, /\n  … and 7 more \(promptops experiments show \S+ --results\)/)
+      assert.include(bad.stderr, "scorer errors in: scoring-local (12)")
+      const badId = /experiment: (\S+)/.exec(bad.stdout)![1]!
+
+      const good = yield* cli(["eval", "--fail-on-error", "scoring.eval.ts"], env)
+      assert.strictEqual(good.code, 0, good.stderr)
+      const goodId = /experiment: (\S+)/.exec(good.stdout)![1]!
+      const failing = yield* cli(["eval", "--fail-on-error", "scoring.eval.ts"], { ...env, SCORING_VARIANT: "task-fails" })
+      assert.strictEqual(failing.code, 1, failing.stderr)
+      assert.include(failing.stdout, "scoring-local: 3 results, 1 errors, 0 scorer errors")
+      assert.match(failing.stdout, /\n  cy#0 {2}"Cy" {2}.*the greeter is down/)
+
+      // The text shows 8-character prefixes; they are accepted wherever an experiment is named.
+      const prefix = goodId.slice(0, 8)
+      const [list, show, unknown] = yield* Effect.all([
+        cli(["experiments", "list", "--name", "scoring-local"]),
+        cli(["experiments", "show", prefix]),
+        cli(["experiments", "show", "zzzz-no-such-experiment"])
+      ], { concurrency: "unbounded" })
+      assert.strictEqual(list.code, 0, list.stderr)
+      const rows = list.stdout.trim().split("\n")
+      assert.match(rows[0]!, /^id\s+name\s+created\s+state\s+gate\s+dataset$/)
+      assert.match(rows.find((row) => row.startsWith(badId))!, /\scomplete\s+failed$/)
+      assert.match(rows.find((row) => row.startsWith(/experiment: (\S+)/.exec(failing.stdout)![1]!))!, /\scomplete\s+failed$/)
+      assert.match(rows.find((row) => row.startsWith(goodId))!, /\scomplete\s+passed$/)
+      assert.strictEqual(show.code, 0, show.stderr)
+      assert.include(show.stdout, `experiment ${goodId}: scoring-local`)
+      assert.include(show.stdout, "state complete: 3/3 results, 0 errors, 0 scorer errors, gate passed")
+      // A name stands for its newest complete run whose gate did not fail: the task-fails run is newer, but failed its gate.
+      const byName = yield* cli(["eval", "--baseline", "scoring-local", "--jsonl", "scoring.eval.ts"], { ...env, SCORING_VARIANT: "regressed" })
+      assert.strictEqual(byName.code, 0, byName.stderr)
+      const started = jsonLines(byName.stdout).find((line) => line.type === "started")!
+      assert.strictEqual(started.baseline.id, goodId)
+      assert.isTrue(jsonLines(byName.stdout).find((line) => line.type === "summary")!.regressed)
+      const byPrefix = yield* cli(["eval", "--baseline", prefix, "scoring.eval.ts"], { ...env, SCORING_VARIANT: "regressed" })
+      assert.strictEqual(byPrefix.code, 0, byPrefix.stderr)
+      assert.include(byPrefix.stdout, `baseline: scoring-local (${goodId}, from --baseline)`)
+      assert.strictEqual(unknown.code, 2)
+      assert.include(unknown.stderr, "experiment \"zzzz-no-such-experiment\" not found on local")
+    }), { timeout: 240_000 })
+
+  it.live("Braintrust: a missing score and regressions fail --fail-on-regression, twice in a row; jsonl carries scorer errors", () =>
+    Effect.gen(function*() {
+      const env = { SCORING_NAME: "scoring-bt" }
+      const args = ["eval", "--provider", "braintrust", "--fail-on-regression", scoringFile]
+      const first = yield* cli(args, env)
+      assert.strictEqual(first.code, 0, first.stderr)
+      const firstId = /experiment: (\S+)/.exec(first.stdout)![1]!
+
+      const missing = yield* cli(args, { ...env, SCORING_VARIANT: "no-length" })
+      assert.strictEqual(missing.code, 1, missing.stderr)
+      assert.include(missing.stdout, "missing scores (the baseline has them, this run has none): length")
+      assert.include(missing.stderr, "regressions against the baseline in: scoring-bt (missing scores: length)")
+
+      // Each regressed run fails its gate, so the next run still compares with the first (passing) run.
+      for (let i = 0; i < 2; i++) {
+        const regressed = yield* cli(args, { ...env, SCORING_VARIANT: "regressed" })
+        assert.strictEqual(regressed.code, 1, `run ${i}: ${regressed.stdout}\n${regressed.stderr}`)
+        assert.include(regressed.stdout, `baseline: scoring-bt (${firstId}, the last complete run that passed its gate)`)
+        assert.include(regressed.stdout, "regressed: exact")
+      }
+
+      const jsonl = yield* cli(["eval", "--provider", "braintrust", "--jsonl", scoringFile], { ...env, SCORING_VARIANT: "bad" })
+      assert.strictEqual(jsonl.code, 0, jsonl.stderr)
+      const lines = jsonLines(jsonl.stdout)
+      const results = lines.filter((line) => line.type === "result")
+      assert.strictEqual(results.length, 3)
+      for (const line of results) {
+        assert.deepStrictEqual(Object.keys(line.result.scorerErrors).sort(), ["nan", "negative", "throws", "two"])
+      }
+      assert.strictEqual(lines.find((line) => line.type === "summary")!.failures, 12)
+      assert.strictEqual(lines.find((line) => line.type === "summary")!.summary.scorerErrors, 12)
+    }), timeout)
+
+  it.live("--help into a pipe and with NO_COLOR: plain text naming promptops, no boilerplate, environment and an example", () =>
+    Effect.gen(function*() {
+      const [piped, noColor, forced, show] = yield* Effect.all([
+        cli(["eval", "--help"]),
+        cli(["--help"], { NO_COLOR: "1", FORCE_COLOR: "1" }),
+        cli(["eval", "--help"], { FORCE_COLOR: "1" }),
+        cli(["experiments", "show", "--help"], { NO_COLOR: "1" })
+      ], { concurrency: "unbounded" })
+      for (const help of [piped, noColor, show]) {
+        assert.strictEqual(help.code, 0, help.stderr)
+        assert.notInclude(help.stdout, "\x1b[")
+        assert.notInclude(help.stdout, "A user-defined piece of text.")
+        assert.notInclude(help.stdout, "This setting is optional.")
+        assert.notMatch(help.stdout, /^\$ /m)
+        assert.match(help.stdout, /^EXAMPLE\n\n {2}(\S+=\S+ )?promptops /m)
+      }
+      assert.include(piped.stdout, "USAGE\n\n  promptops eval [--provider")
+      for (const variable of ["PROMPTOPS_PROVIDER", "PROMPTOPS_LOCAL_DIR", "BRAINTRUST_API_KEY", "BASALT_FEATURE"]) {
+        assert.match(piped.stdout, new RegExp(`^  ${variable} `, "m"))
+      }
+      assert.include(noColor.stdout, "USAGE\n\n  promptops <command> [options]")
+      assert.include(noColor.stdout, "  promptops experiments show ")
+      assert.include(show.stdout, "USAGE\n\n  promptops experiments show ")
+      assert.match(show.stdout, /^  BRAINTRUST_PROJECT /m)
+      // FORCE_COLOR (without NO_COLOR) styles it: the checks above are about colour being off, not absent.
+      assert.include(forced.stdout, "\x1b[")
+      // A usage error into a pipe is plain too.
+      const bad = yield* cli(["eval", "--trials"])
+      assert.strictEqual(bad.code, 2)
+      assert.notInclude(bad.stderr, "\x1b[")
+    }), timeout)
+
+  it.live("a vendor that cannot be reached: the error, then the exit at once", () =>
+    Effect.gen(function*() {
+      // A port that was just free: connections are refused.
+      const port = yield* Effect.promise(() =>
+        new Promise<number>((resolve) => {
+          const server = NodeNet.createServer()
+          server.listen(0, "127.0.0.1", () => {
+            const address = server.address() as NodeNet.AddressInfo
+            server.close(() => resolve(address.port))
+          })
+        })
+      )
+      const run = yield* cli(["eval", "--provider", "braintrust", scoringFile], {
+        BRAINTRUST_API_URL: `http://127.0.0.1:${port}`,
+        SCORING_NAME: "unreachable"
+      })
+      assert.strictEqual(run.code, 1, run.stderr)
+      assert.include(run.stderr, "eval \"unreachable\" failed")
+      assert.include(run.stderr, "promptops: 1 of 1 evals failed")
+      // Before: ~61 s (the spans' export retries toward the closed port, then the shutdown deadline).
+      assert.isBelow(run.millis, 30_000, run.stderr)
     }), timeout)
 })
 

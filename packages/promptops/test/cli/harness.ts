@@ -11,7 +11,7 @@ import * as Memory from "@promptops/core/Memory"
 import { Prompts } from "@promptops/core/Prompts"
 import { SpanSink } from "@promptops/core/SpanSink"
 import * as Tracing from "@promptops/core/Tracing"
-import { Console, Context, Effect, Layer, Option } from "effect"
+import { Console, Context, Duration, Effect, Layer, Option } from "effect"
 import * as Cli from "../../src/cli/Cli.js"
 import { CliBackends } from "../../src/cli/CliBackends.js"
 import * as CliTerminal from "../../src/cli/CliTerminal.js"
@@ -26,7 +26,13 @@ export interface FakeBackend {
  * One memory state per provider name, kept across commands. "basalt" has no
  * registry, no feedback and no trace reader, as the real one.
  */
-export const makeBackends = (options: { readonly defaultProvider?: PromptOps.Provider } = {}) => {
+export const makeBackends = (
+  options: {
+    readonly defaultProvider?: PromptOps.Provider
+    /** A span sink that never answers (a vendor that accepts connections and hangs); closing gives up after 1 s, as the CLI's. */
+    readonly blackHoleSpans?: boolean
+  } = {}
+) => {
   const backends = new Map<PromptOps.Provider, FakeBackend>()
   const get = (provider: PromptOps.Provider): FakeBackend => {
     let backend = backends.get(provider)
@@ -45,7 +51,7 @@ export const makeBackends = (options: { readonly defaultProvider?: PromptOps.Pro
     const context = Context.make(Prompts, services.prompts).pipe(
       Context.add(Datasets, services.datasets),
       Context.add(Experiments, services.experiments),
-      Context.add(SpanSink, services.spanSink),
+      Context.add(SpanSink, options.blackHoleSpans === true ? { ...services.spanSink, export: () => Effect.never } : services.spanSink),
       Context.add(PromptOps.Backend, {
         provider: name,
         location: `memory:${name}`,
@@ -54,7 +60,8 @@ export const makeBackends = (options: { readonly defaultProvider?: PromptOps.Pro
         traceReader: limited ? Option.none() : Option.some(services.traceReader)
       })
     )
-    return Layer.provideMerge(Tracing.layer(), Layer.succeedContext(context))
+    const tracing = Tracing.layer(options.blackHoleSpans === true ? { shutdownTimeout: Duration.seconds(1) } : {})
+    return Layer.provideMerge(tracing, Layer.succeedContext(context))
   }
   return { get, service: CliBackends.of({ layer }) }
 }
@@ -126,7 +133,7 @@ export interface CliResult {
 export const run = (
   backends: ReturnType<typeof makeBackends>,
   args: ReadonlyArray<string>,
-  options: { readonly isTTY?: boolean } = {}
+  options: { readonly isTTY?: boolean; readonly color?: boolean } = {}
 ): Effect.Effect<CliResult> =>
   Effect.gen(function*() {
     const stdout: Array<string> = []
@@ -138,7 +145,7 @@ export const run = (
         Layer.mergeAll(
           NodeContext.layer,
           Layer.succeed(CliBackends, backends.service),
-          CliTerminal.layerCapture(terminal, { isTTY: options.isTTY ?? false, columns: 100 })
+          CliTerminal.layerCapture(terminal, { isTTY: options.isTTY ?? false, columns: 100, color: options.color ?? false })
         )
       )
     )
