@@ -17,11 +17,11 @@ describe("the main job, as the README runs it", () => {
       delete (env as Record<string, string | undefined>)["PROMPTOPS_LOCAL_DIR"]
       const first = execFileSync(process.execPath, [main], { cwd, env, encoding: "utf8" })
       assert.include(first, `Backend: local (${NodeFs.realpathSync(cwd)}/.promptops)`)
-      assert.include(first, "support-answer production: 8 results, 0 errors\n")
+      assert.include(first, "support-answer production: 8 results, 0 errors, 0 scorer errors\n")
       assert.include(first, "(First run: run again to see the diff against this one.)")
       assert.match(first, /Traces: \d+ spans exported to .*\.promptops \(0 dropped\)/)
       const second = execFileSync(process.execPath, [main], { cwd, env, encoding: "utf8" })
-      assert.include(second, "support-answer production: 8 results, 0 errors (vs support-answer production)")
+      assert.include(second, "support-answer production: 8 results, 0 errors, 0 scorer errors (vs support-answer production)")
       assert.notInclude(second, "First run")
     } finally {
       NodeFs.rmSync(cwd, { recursive: true, force: true })

@@ -218,11 +218,7 @@ export const currentTraceId: Effect.Effect<string, Cause.NoSuchElementException>
  *
  * @since 0.1.0
  */
-export interface LibrarySpanOptions {
-  /** Span attributes; `promptops.kind` defaults to `function`. */
-  readonly attributes?: Readonly<Record<string, unknown>> | undefined
-  readonly kind?: SpanKind | undefined
-}
+export type LibrarySpanOptions = LibrarySpan.LibrarySpanOptions
 
 /**
  * For library and adapter code, not for apps: runs the effect in a span only

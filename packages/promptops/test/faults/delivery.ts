@@ -32,8 +32,8 @@ import { CLIENT_TIMEOUT_MS, type FaultCase, runScenario, type ScenarioOutcome } 
 
 /** Seconds a 429 asks the client to wait. */
 const RETRY_AFTER_S = 1
-/** A request body above this gets 413 (a 100-span batch is ~60 KB, a 50-span Basalt trace ~20 KB, one result < 1 KB). */
-const PAYLOAD_LIMIT = 16_000
+/** A request body above this gets 413 (a 100-span batch is ~60 KB, a 50-span Basalt trace over 8 KB, one result < 1 KB). */
+const PAYLOAD_LIMIT = 8_000
 /** The slow-response delay: well past the client's timeout. */
 const SLOW_MS = CLIENT_TIMEOUT_MS + 1_500
 
