@@ -31,7 +31,7 @@ import type { RetryOptions } from "@promptops/core/RetryPolicy"
 import type { SpanSink } from "@promptops/core/SpanSink"
 import { TraceReader } from "@promptops/core/TraceReader"
 import * as Tracing from "@promptops/core/Tracing"
-import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { Config, ConfigError, Context, type Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import * as NodePath from "node:path"
 
 /**
@@ -188,6 +188,11 @@ export interface Options {
   readonly promptCache?: PromptCache.PromptCache.Options | false | undefined
   /** Retry policy of the vendor clients. */
   readonly retry?: RetryOptions | false | undefined
+  /**
+   * One vendor call's total time over all its attempts (default 10 s; `false`
+   * for none): past it the call fails, saying how many attempts it made.
+   */
+  readonly deadline?: Duration.DurationInput | false | undefined
   /** Prompts and datasets the memory backend starts with. */
   readonly memory?: Memory.Options | undefined
 }
@@ -379,7 +384,8 @@ const backendLayer = (
             apiUrl: resolved.apiUrl,
             orgName: resolved.orgName,
             project: resolved.project,
-            retry: options.retry
+            retry: options.retry,
+            deadline: options.deadline
           })).pipe(Layer.provide(FetchHttpClient.layer))
         )
       )
@@ -390,7 +396,8 @@ const backendLayer = (
             apiKey: resolved.apiKey,
             apiUrl: resolved.apiUrl,
             featureSlug: resolved.feature,
-            retry: options.retry
+            retry: options.retry,
+            deadline: options.deadline
           })).pipe(Layer.provide(FetchHttpClient.layer))
         )
       )

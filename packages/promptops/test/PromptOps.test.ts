@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Config, ConfigProvider, Effect, Exit, Layer, Option, Redacted } from "effect"
 import * as NodeFs from "node:fs"
+import * as Net from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { Datasets, Experiments, Prompts, Tracing } from "../src/index.js"
@@ -190,4 +191,30 @@ describe("PromptOps.layer", () => {
         traceReader: Option.none()
       }))
     ))
+
+  it.live("deadline: a vendor call against an unreachable vendor gives up at the configured total, saying how", () =>
+    Effect.gen(function*() {
+      // A port nothing listens on: bound, then closed.
+      const port = yield* Effect.async<number>((resume) => {
+        const server = Net.createServer()
+        server.listen(0, "127.0.0.1", () => {
+          const { port } = server.address() as Net.AddressInfo
+          server.close(() => resume(Effect.succeed(port)))
+        })
+      })
+      const layer = PromptOps.layerResolved({
+        provider: "braintrust",
+        apiKey: Redacted.make("bt-deadline-secret"),
+        apiUrl: `http://127.0.0.1:${port}`,
+        orgName: undefined,
+        project: "deadline"
+      }, { deadline: "400 millis", retry: { maxRetries: 1000, base: "20 millis", jitter: false }, promptCache: false })
+      const error = yield* Effect.flip(Effect.flatMap(Experiments.Experiments, (experiments) => experiments.get("00000000-0000-4000-8000-000000000000")).pipe(
+        Effect.provide(layer)
+      ))
+      assert.strictEqual(error._tag, "TransportError")
+      // Many retries were allowed; the deadline cut them short.
+      assert.match(error.message, /gave up after \d+ attempts over 0\.[3-9] s/)
+      assert.notInclude(error.message, "bt-deadline-secret")
+    }))
 })
