@@ -137,6 +137,16 @@ export const fallbackOf = (
 }
 
 /**
+ * A listed prompt's deployment tags: its `availableTags` without `latest`,
+ * which Basalt keeps pointing at the newest version itself (it cannot be
+ * published, so a prompt file never carries it).
+ *
+ * @since 0.1.0
+ */
+export const deploymentTags = (item: BasaltSchema.PromptListItem): ReadonlyArray<string> =>
+  item.availableTags.filter((tag) => tag !== "latest")
+
+/**
  * @since 0.1.0
  */
 export const make = (options: Options = {}): Effect.Effect<Prompts.Prompts.Service, never, BasaltClient> =>
@@ -197,7 +207,7 @@ export const make = (options: Options = {}): Effect.Effect<Prompts.Prompts.Servi
                       slug: item.slug,
                       name: item.name,
                       ...(item.description !== undefined ? { description: item.description } : {}),
-                      ...(item.availableTags.length > 0 ? { tags: item.availableTags } : {}),
+                      ...(deploymentTags(item).length > 0 ? { tags: deploymentTags(item) } : {}),
                       source: { provider, id: item.slug, raw: item }
                     }]
                 )

@@ -24,7 +24,9 @@
  * - `generationLogs: "span"` sends LLM spans as `span` logs with tokens and
  *   cost in metadata: Basalt's own raw-REST example says the REST API may
  *   silently drop traces that contain `generation` logs;
- * - times as ISO-8601; errors, scores, tags and other metrics in metadata;
+ * - times as ISO-8601; errors (`metadata.error = { message, type, stack }`:
+ *   what Basalt's SDK records as an OTel exception event), scores, tags and
+ *   other metrics in metadata;
  * - span metadata `basalt.prompt` (`{ slug, version?, tag? }`, a prompt
  *   stored in Basalt), `basalt.variables` (a record), `basalt.user` and
  *   `basalt.organization` (`{ id, name }`) and `basalt.evaluators` (slugs) go

@@ -194,7 +194,7 @@ describe("BasaltPrompts", () => {
       assert.strictEqual(listed[0]!.slug, "greeting")
       assert.strictEqual(listed[0]!.name, "Greeting")
       assert.strictEqual(listed[0]!.description, "Says hi")
-      assert.deepStrictEqual(listed[0]!.tags, ["production", "latest"])
+      assert.deepStrictEqual(listed[0]!.tags, ["production"]) // `latest` is implicit, never a deployment tag
     }))
 
   it.effect("the fetched prompt renders with Basalt's Jinja semantics", () =>

@@ -179,7 +179,7 @@ describe("Basalt (emulator): Prompts conformance (read-only)", () => {
         const prompts = yield* Prompts
         const scoped = yield* collect(prompts.list())
         assert.deepStrictEqual(scoped.map((summary) => summary.slug), ["greeting"])
-        assert.deepStrictEqual(scoped[0]!.tags, ["production", "staging", "latest"])
+        assert.deepStrictEqual(scoped[0]!.tags, ["production", "staging"]) // `latest` is implicit, never a deployment tag
         const other = yield* collect(prompts.list({ scope: "other-feature" }))
         assert.deepStrictEqual(other, [])
       }))

@@ -78,6 +78,7 @@ import {
   ListProjectsQuery,
   ListPromptsQuery,
   ListResponse,
+  ObjectReference,
   PatchEnvironment,
   PatchFunction,
   PatchPrompt,
@@ -398,6 +399,14 @@ export declare namespace BraintrustClient {
       options?: InsertOptions
     ) => Effect.Effect<CrossObjectInsertResponse, PromptOpsError>
     readonly eval: EvalApi
+    /**
+     * The reference to row `rowId` of dataset `datasetId` as this client last
+     * read it with `datasets.fetchAll` (`object_type: "dataset"`, the row's
+     * `id`, `_xact_id` and `created`), or `undefined` when it has not read
+     * that row. Experiment rows made from dataset rows carry it as `origin`,
+     * as the Braintrust SDK's `Eval` sets it, without reading the rows again.
+     */
+    readonly datasetRowOrigin: (datasetId: string, rowId: string) => typeof ObjectReference.Type | undefined
   }
 }
 
@@ -464,6 +473,13 @@ const urlParams = (query: Readonly<Record<string, QueryValue>>): Array<[string, 
   return params
 }
 
+/**
+ * The query parameters the OpenAPI file declares `format: uuid` on the
+ * endpoints this client calls (`ids` may repeat). The API answers 400 to any
+ * other string, so they are checked like path ids before a request is made.
+ */
+const uuidQueryParameters = ["starting_after", "ending_before", "ids", "project_id", "comparison_experiment_id"] as const
+
 /** Validates a query and normalises its `version` to a transaction id. */
 const readQuery = <A extends Readonly<Record<string, QueryValue>>, I>(
   operation: string,
@@ -476,6 +492,12 @@ const readQuery = <A extends Readonly<Record<string, QueryValue>>, I>(
       (error) => fromParseError(operation, "query", error)
     )
     const record = value as Readonly<Record<string, QueryValue>>
+    for (const key of uuidQueryParameters) {
+      const given = record[key]
+      if (Array.isArray(given)) {
+        for (const [index, id] of given.entries()) yield* objectId(operation, `query.${key}[${index}]`, id)
+      } else if (typeof given === "string") yield* objectId(operation, `query.${key}`, given)
+    }
     if (record["starting_after"] !== undefined && record["ending_before"] !== undefined) {
       return yield* fail(operation, "query", "pass at most one of starting_after and ending_before")
     }
@@ -722,7 +744,8 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
       kind: "experiment" | "dataset" | "project_logs",
       insertSchema: Schema.Schema<Ins, InsI>,
       eventSchema: Schema.Schema<Ev, EvI>,
-      feedbackSchema: Schema.Schema<Fb, FbI>
+      feedbackSchema: Schema.Schema<Fb, FbI>,
+      onFetchAll?: (objectId: string, events: ReadonlyArray<Ev>) => void
     ): EventsApi<Ins, Ev, Fb> => {
       const label = kind === "project_logs" ? "projectLogs" : `${kind}s`
       const idPath = kind === "project_logs" ? "projectId" : `${kind}Id`
@@ -773,7 +796,9 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
               seen.add(next)
               cursor = next
             }
-            return latestVersions(all)
+            const latest = latestVersions(all)
+            onFetchAll?.(id, latest)
+            return latest
           }),
         feedback: (objectIdValue, items) =>
           Effect.gen(function*() {
@@ -1060,16 +1085,28 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
           const operation = "experiments.summarize"
           const valid = yield* objectId(operation, "experimentId", id)
           const params = yield* readQuery(operation, SummarizeExperimentQuery, query)
-          if (params.comparison_experiment_id !== undefined) {
-            yield* objectId(operation, "query.comparison_experiment_id", params.comparison_experiment_id)
-          }
           return yield* getJson(operation, `/v1/experiment/${valid}/summarize`, SummarizeExperimentResponse, params)
         })
     }
 
+    // dataset id → row id → the row's version as last read in full. Replaced by each full read,
+    // so it holds at most one version of each dataset this client has read.
+    const datasetRows = new Map<string, Map<string, { readonly _xact_id: string; readonly created: string }>>()
+    const rememberDatasetRows = (datasetId: string, events: ReadonlyArray<DatasetEvent>): void => {
+      const rows = new Map<string, { readonly _xact_id: string; readonly created: string }>()
+      for (const event of events) rows.set(event.id, { _xact_id: event._xact_id, created: event.created })
+      datasetRows.set(datasetId, rows)
+    }
+    const datasetRowOrigin = (datasetId: string, rowId: string): typeof ObjectReference.Type | undefined => {
+      const row = datasetRows.get(datasetId)?.get(rowId)
+      return row === undefined
+        ? undefined
+        : { object_type: "dataset", object_id: datasetId, id: rowId, _xact_id: row._xact_id, created: row.created }
+    }
+
     const datasetList = list("datasets.list", "/v1/dataset", ListDatasetsQuery, Dataset)
     const datasets: DatasetsApi = {
-      ...eventsApi("dataset", InsertDatasetEvent, DatasetEvent, FeedbackDatasetItem),
+      ...eventsApi("dataset", InsertDatasetEvent, DatasetEvent, FeedbackDatasetItem, rememberDatasetRows),
       create: (body) =>
         Effect.map(
           created("datasets.create", "POST", "/v1/dataset", CreateDataset, body, Dataset),
@@ -1181,7 +1218,8 @@ export const make = (options: Options): Effect.Effect<BraintrustClient.Service, 
       datasets,
       projectLogs,
       insert,
-      eval: evalApi
+      eval: evalApi,
+      datasetRowOrigin
     }
   })
 

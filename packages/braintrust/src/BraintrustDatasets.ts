@@ -3,6 +3,9 @@
  * project: `insert` get-or-creates the dataset by name and inserts rows with
  * their client-side ids (a retried insert replaces the same rows), `records`
  * fetches every row once (newest version), `list` walks the project's datasets.
+ * `records` right after an experiment was created on the same dataset (an
+ * eval on a named dataset) uses the dataset the experiment looked up, rather
+ * than looking it up again.
  *
  * @since 0.1.0
  */
@@ -12,6 +15,7 @@ import { NotFound, type PromptOpsError } from "@promptops/core/PromptOpsError"
 import { Chunk, Effect, Layer, Stream } from "effect"
 import { BraintrustClient, provider } from "./BraintrustClient.js"
 import type * as BraintrustSchema from "./BraintrustSchema.js"
+import * as DatasetLookups from "./internal/datasetLookups.js"
 
 /**
  * @since 0.1.0
@@ -109,8 +113,15 @@ export const make = (options: Options = {}): Effect.Effect<Datasets.Datasets.Ser
         ),
       records: (name) =>
         Stream.unwrap(
-          find(name).pipe(
-            Effect.flatMap((dataset) => client.datasets.fetchAll(dataset.id)),
+          Effect.flatMap(projectId, (project_id) => {
+            // An experiment just created on this dataset looked it up already: its answer is used, once.
+            const handed = DatasetLookups.take(client, project_id, name)
+            const fetch = (dataset: BraintrustSchema.Dataset) => client.datasets.fetchAll(dataset.id)
+            return handed === undefined
+              ? Effect.flatMap(find(name), fetch)
+              // Deleted since it was looked up: look the name up again.
+              : Effect.catchTag(fetch(handed), "NotFound", () => Effect.flatMap(find(name), fetch))
+          }).pipe(
             Effect.map((events) => Stream.fromIterable(events.map(recordFromEvent)))
           )
         ),

@@ -9,6 +9,10 @@
  * - `log` writes one root `eval` row per result: input, output, expected,
  *   scores, error, tags, metadata, and metrics (`start`/`end` in unix seconds,
  *   tokens, cost); the scorer errors ride in `metadata.promptops.scorer_errors`.
+ *   A result whose case is a row of the experiment's dataset, read by this
+ *   client, carries `origin` pointing at that row (`object_type: "dataset"`,
+ *   the dataset id, the row's `id`, `_xact_id` and `created`), as the
+ *   Braintrust SDK's `Eval` writes it.
  *   Its id is deterministic, so a retried or repeated `log`
  *   replaces the row instead of duplicating it: the result's `eval` span id
  *   when it carries one (the row is then merged into the span's row, which the
@@ -47,6 +51,8 @@ import { Chunk, Clock, Effect, Either, Layer, Option, Schema, Stream } from "eff
 import { createHash } from "node:crypto"
 import { BraintrustClient, provider } from "./BraintrustClient.js"
 import * as BraintrustSchema from "./BraintrustSchema.js"
+import * as DatasetLookups from "./internal/datasetLookups.js"
+import * as SpanErrorText from "./internal/spanError.js"
 
 /**
  * @since 0.1.0
@@ -164,14 +170,16 @@ const usageMetrics = (usage: Usage | undefined): Record<string, number> => {
 
 /**
  * The root `eval` row of a result, logged at `loggedAtMs` (the row's
- * `metrics.end`; `start` is `durationMs` earlier).
+ * `metrics.end`; `start` is `durationMs` earlier). `origin` links the row to
+ * the dataset row the case came from.
  *
  * @since 0.1.0
  */
 export const resultToEvent = (
   experimentId: string,
   result: EvalResult,
-  loggedAtMs: number
+  loggedAtMs: number,
+  origin?: typeof BraintrustSchema.ObjectReference.Type | undefined
 ): BraintrustSchema.InsertExperimentEvent => {
   const linked = result.spanId !== undefined && result.traceId !== undefined
   const id = linked ? result.spanId! : resultRowId(experimentId, result.caseId, result.trial)
@@ -185,6 +193,7 @@ export const resultToEvent = (
     ...(linked ? { _is_merge: true } : {}),
     span_attributes: { name: "eval", type: "eval" },
     created: new Date(startMs).toISOString(),
+    ...(origin !== undefined ? { origin } : {}),
     input: result.input,
     output: result.output,
     ...(result.expected !== undefined ? { expected: result.expected } : {}),
@@ -206,7 +215,8 @@ export const resultToEvent = (
 
 const errorText = (error: unknown): string | undefined => {
   if (error === undefined || error === null) return undefined
-  if (typeof error === "string") return error
+  // The `eval` span's error, merged into the same row, is the SDK's `message\n\nstack` string.
+  if (typeof error === "string") return SpanErrorText.parse(error).message
   if (isRecord(error) && typeof error["message"] === "string") return error["message"]
   return JSON.stringify(error)
 }
@@ -360,13 +370,23 @@ export const make = (options: Options = {}): Effect.Effect<Experiments.Experimen
     // Reads (list) look the project up and never create it; only `create` get-or-creates it.
     const projectId = Effect.map(client.findProject(options.project), (project) => project.id)
     const writeProjectId = Effect.map(client.resolveProject(options.project), (project) => project.id)
+    // experiment id → its dataset id, learnt from answers already in hand (create, get, list), for `origin`.
+    const datasetOf = new Map<string, string>()
+    const remember = (experiment: BraintrustSchema.Experiment): BraintrustSchema.Experiment => {
+      if (typeof experiment.dataset_id === "string") datasetOf.set(experiment.id, experiment.dataset_id)
+      return experiment
+    }
 
     const datasetIdOf = (project_id: string, dataset: string): Effect.Effect<string | undefined, PromptOpsError> =>
       BraintrustSchema.isObjectId(dataset)
         ? Effect.succeed(dataset)
         : Effect.map(
           client.datasets.list({ project_id, dataset_name: dataset, limit: 1 }),
-          (found) => found[0]?.id
+          // Handed to `Datasets.records`, which reads this dataset's rows next in an eval: no second lookup.
+          (found) => {
+            if (found[0] !== undefined) DatasetLookups.remember(client, project_id, found[0])
+            return found[0]?.id
+          }
         )
 
     const create = (request: Experiments.CreateOptions): Effect.Effect<Experiment, PromptOpsError> =>
@@ -387,13 +407,21 @@ export const make = (options: Options = {}): Effect.Effect<Experiments.Experimen
           ...(datasetId !== undefined ? { dataset_id: datasetId } : {}),
           ...(Object.keys(metadata).length > 0 ? { metadata } : {})
         })
-        return fromBraintrust(experiment)
+        return fromBraintrust(remember(experiment))
       })
 
     const log = (experimentId: string, results: ReadonlyArray<EvalResult>): Effect.Effect<void, PromptOpsError> =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const rows = results.map((result) => resultToEvent(experimentId, result, now))
+        const datasetId = datasetOf.get(experimentId)
+        const rows = results.map((result) =>
+          resultToEvent(
+            experimentId,
+            result,
+            now,
+            datasetId === undefined ? undefined : client.datasetRowOrigin(datasetId, result.caseId)
+          )
+        )
         yield* Effect.forEach(
           Chunk.chunksOf(Chunk.fromIterable(rows), batchSize),
           (batch) => client.experiments.insert(experimentId, Chunk.toReadonlyArray(batch)),
@@ -434,10 +462,14 @@ export const make = (options: Options = {}): Effect.Effect<Experiments.Experimen
       provider,
       setState,
       create,
-      get: (id) => Effect.map(client.experiments.get(id), fromBraintrust),
+      get: (id) => Effect.map(client.experiments.get(id), (experiment) => fromBraintrust(remember(experiment))),
       list: () =>
         Stream.unwrap(
-          Effect.map(projectId, (project_id) => Stream.map(client.experiments.stream({ project_id }), fromBraintrust))
+          Effect.map(
+            projectId,
+            (project_id) =>
+              Stream.map(client.experiments.stream({ project_id }), (experiment) => fromBraintrust(remember(experiment)))
+          )
         ),
       log,
       results,

@@ -428,42 +428,61 @@ export const make = (options: Options = {}): Effect.Effect<
     const list = (request: Prompts.ListOptions): Stream.Stream<Prompt.PromptSummary, PromptOpsError> =>
       Stream.unwrap(
         Effect.map(
-          request.scope !== undefined
-            ? Effect.succeed<BraintrustSchema.ListPromptsQuery>({ project_name: request.scope })
-            : Effect.map(projectId, (project_id): BraintrustSchema.ListPromptsQuery => ({ project_id })),
-          (filter) =>
-            Stream.map(client.prompts.stream(filter), (prompt): Prompt.PromptSummary => ({
-              slug: prompt.slug,
-              name: prompt.name,
-              ...(typeof prompt.description === "string" ? { description: prompt.description } : {}),
-              version: prompt._xact_id,
-              ...(Array.isArray(prompt.tags) && prompt.tags.length > 0 ? { tags: prompt.tags } : {}),
-              source: { provider, id: prompt.id, raw: prompt }
-            }))
+          Effect.all([
+            request.scope !== undefined
+              ? Effect.succeed<BraintrustSchema.ListPromptsQuery>({ project_name: request.scope })
+              : Effect.map(projectId, (project_id): BraintrustSchema.ListPromptsQuery => ({ project_id })),
+            // Environments belong to the organisation: one list names every one a prompt may be resolved through.
+            // A deployment without them (404) or a key that may not see them (403) has none to offer.
+            Effect.map(client.environments.list(), (all) => liveSlugs(all)).pipe(
+              Effect.catchTags({ NotFound: () => Effect.succeed([]), Forbidden: () => Effect.succeed([]) })
+            )
+          ]),
+          ([filter, environments]) =>
+            Stream.map(client.prompts.stream(filter), (prompt): Prompt.PromptSummary => {
+              // The listing holds the whole prompt: handed on, so nobody asks for it again.
+              const full = fromBraintrust(prompt)
+              return {
+                slug: prompt.slug,
+                name: prompt.name,
+                ...(typeof prompt.description === "string" ? { description: prompt.description } : {}),
+                version: prompt._xact_id,
+                ...(environments.length > 0 ? { tags: environments } : {}),
+                ...(Either.isRight(full) ? { prompt: full.right } : {}),
+                source: { provider, id: prompt.id, raw: prompt }
+              }
+            })
         )
       )
+
+    const liveSlugs = (environments: ReadonlyArray<BraintrustSchema.Environment>): ReadonlyArray<string> =>
+      environments.filter((environment) => environment.deleted_at === undefined || environment.deleted_at === null)
+        .map((environment) => environment.slug)
 
     const isLive = (slug: string) => (environment: BraintrustSchema.Environment): boolean =>
       environment.slug === slug && (environment.deleted_at === undefined || environment.deleted_at === null)
 
     // Environments are few per organisation and the list is not paged, so one unfiltered list finds a slug
     // (the list's `name` filter matches names, and a UI-made environment's name often differs from its slug).
-    const ensureEnvironment = (slug: string): Effect.Effect<void, PromptOpsError> =>
+    const ensureEnvironments = (slugs: ReadonlyArray<string>): Effect.Effect<void, PromptOpsError> =>
       Effect.gen(function*() {
-        if ((yield* client.environments.list()).some(isLive(slug))) return
-        yield* client.environments.create({
-          name: slug,
-          slug,
-          ...(client.orgName !== undefined ? { org_name: client.orgName } : {})
-        }).pipe(
-          // Creating is not get-or-create: a concurrent push (or a retried create whose answer was lost)
-          // gets a 400 for a slug that now exists, which is all push needs.
-          Effect.catchTag("BadRequest", (error) =>
-            Effect.flatMap(
-              client.environments.list(),
-              (all): Effect.Effect<void, PromptOpsError> => all.some(isLive(slug)) ? Effect.void : Effect.fail(error)
-            ))
-        )
+        const existing = yield* client.environments.list()
+        for (const slug of slugs) {
+          if (existing.some(isLive(slug))) continue
+          yield* client.environments.create({
+            name: slug,
+            slug,
+            ...(client.orgName !== undefined ? { org_name: client.orgName } : {})
+          }).pipe(
+            // Creating is not get-or-create: a concurrent push (or a retried create whose answer was lost)
+            // gets a 400 for a slug that now exists, which is all push needs.
+            Effect.catchTag("BadRequest", (error) =>
+              Effect.flatMap(
+                client.environments.list(),
+                (all): Effect.Effect<void, PromptOpsError> => all.some(isLive(slug)) ? Effect.void : Effect.fail(error)
+              ))
+          )
+        }
       })
 
     const push = (draft: Prompt.PromptDraft): Effect.Effect<Prompt.Prompt, PromptOpsError> =>
@@ -471,14 +490,15 @@ export const make = (options: Options = {}): Effect.Effect<
         const differences = jinjaDifferences(draft)
         if (differences.length > 0) return yield* conversionError(draft, differences)
         const project_id = yield* writeProjectId
-        if (draft.tag !== undefined) yield* ensureEnvironment(draft.tag)
+        const environments = [...new Set([...(draft.tag !== undefined ? [draft.tag] : []), ...(draft.tags ?? [])])]
+        if (environments.length > 0) yield* ensureEnvironments(environments)
         const { prompt } = yield* client.prompts.replace({
           project_id,
           name: draft.name ?? draft.slug,
           slug: draft.slug,
           ...(draft.description !== undefined ? { description: draft.description } : {}),
           prompt_data: toBraintrust(draft),
-          ...(draft.tag !== undefined ? { environment_slugs: [draft.tag] } : {})
+          ...(environments.length > 0 ? { environment_slugs: environments } : {})
         })
         return yield* toPrompt("PromptRegistry.push", prompt, draft.tag)
       })

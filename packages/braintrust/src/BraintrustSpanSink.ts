@@ -11,7 +11,8 @@
  *   "span_parents": ["<parent span id>"],
  *   "span_attributes": { "name": "llm call", "type": "llm" },
  *   "created": "2026-11-22T10:00:00.000Z",
- *   "input": …, "output": …, "expected": …, "error": { "message": … },
+ *   "input": …, "output": …, "expected": …,
+ *   "error": "boom\n\nError: boom\n    at …",
  *   "metadata": { … },
  *   "metrics": { "start": 1795341600, "end": 1795341600.25,
  *                "prompt_tokens": 3, "completion_tokens": 4, "tokens": 7 },
@@ -24,6 +25,10 @@
  *   `task`, `tool`, `function`, `eval`, `score`); a `retrieval` span is a
  *   `tool` and a plain `span` a `function`, with the neutral kind kept in
  *   `span_attributes.promptops_kind`.
+ * - `error` is one string, the message, a blank line, then the stack (the
+ *   span's `Cause.pretty`), as the SDK's `logError` writes it and Braintrust's
+ *   UI shows it; `fromRow` reads the message, stack and type back from it.
+ * - `metadata` is left out when it is empty, as the SDK leaves it out.
  * - `metrics.start`/`end` are unix seconds; `promptTokens`,
  *   `completionTokens`, `totalTokens` become `prompt_tokens`,
  *   `completion_tokens`, `tokens` (integers); other numeric metrics keep their names.
@@ -41,6 +46,7 @@ import * as SpanSink from "@promptops/core/SpanSink"
 import { Effect, Layer } from "effect"
 import { BraintrustClient, provider } from "./BraintrustClient.js"
 import type * as BraintrustSchema from "./BraintrustSchema.js"
+import * as SpanErrorText from "./internal/spanError.js"
 
 /**
  * @since 0.1.0
@@ -98,6 +104,11 @@ const metricNames: ReadonlyMap<string, string> = new Map([
 
 const neutralMetricNames: ReadonlyMap<string, string> = new Map([...metricNames].map(([neutral, braintrust]) => [braintrust, neutral]))
 
+const hasKeys = (record: Readonly<Record<string, unknown>>): boolean => {
+  for (const _ in record) return true
+  return false
+}
+
 /**
  * The row of a span.
  *
@@ -129,8 +140,12 @@ export const toRow = (record: SpanRecord): BraintrustSchema.InsertProjectLogsEve
     ...(record.input !== undefined ? { input: record.input } : {}),
     ...(record.output !== undefined ? { output: record.output } : {}),
     ...(record.expected !== undefined ? { expected: record.expected } : {}),
-    ...(record.error !== undefined ? { error: record.error } : {}),
-    metadata: record.truncated === true ? { ...record.metadata, promptops_truncated: true } : record.metadata,
+    ...(record.error !== undefined ? { error: SpanErrorText.format(record.error) } : {}),
+    ...(record.truncated === true
+      ? { metadata: { ...record.metadata, promptops_truncated: true } }
+      : hasKeys(record.metadata)
+      ? { metadata: record.metadata }
+      : {}),
     metrics,
     ...(record.scores !== undefined ? { scores: record.scores } : {}),
     ...(record.tags !== undefined ? { tags: record.tags } : {}),
@@ -177,13 +192,16 @@ export const fromRow = (
     ...(error === undefined || error === null
       ? {}
       : {
-        error: isRecord(error) && typeof error["message"] === "string"
+        // A string as the SDK and `toRow` write it; an object as other writers may.
+        error: typeof error === "string"
+          ? SpanErrorText.parse(error)
+          : isRecord(error) && typeof error["message"] === "string"
           ? {
             message: error["message"],
             ...(typeof error["type"] === "string" ? { type: error["type"] } : {}),
             ...(typeof error["stack"] === "string" ? { stack: error["stack"] } : {})
           }
-          : { message: typeof error === "string" ? error : JSON.stringify(error) }
+          : { message: JSON.stringify(error) }
       }),
     metadata,
     metrics,

@@ -356,9 +356,13 @@ describe("BraintrustPrompts", () => {
       const prompts = yield* Prompts
       const all = Chunk.toReadonlyArray(yield* Stream.runCollect(prompts.list()))
       assert.strictEqual(all.length, 101)
-      assert.deepStrictEqual(all[100]!.tags, ["a"])
-      assert.strictEqual(calls()[1]!.url.searchParams.get("starting_after"), uuid(99))
-      assert.strictEqual(calls()[1]!.url.searchParams.get("project_id"), PROJECT_ID)
+      // A summary's tags are environments (none here: this vendor has no /environment); labels stay in the raw object.
+      assert.isUndefined(all[100]!.tags)
+      assert.deepStrictEqual((all[100]!.source.raw as { tags: Array<string> }).tags, ["a"])
+      assert.strictEqual(all[100]!.prompt?.slug, "last")
+      const pages = calls().filter((call) => call.url.pathname === "/v1/prompt")
+      assert.strictEqual(pages[1]!.url.searchParams.get("starting_after"), uuid(99))
+      assert.strictEqual(pages[1]!.url.searchParams.get("project_id"), PROJECT_ID)
     }).pipe(Effect.provide(layer))
   })
 
@@ -673,7 +677,7 @@ const spans: ReadonlyArray<SpanRecord> = [
     startTime: T0 + 100,
     endTime: T0 + 350,
     output: ["doc"],
-    error: { message: "partial", type: "Timeout" },
+    error: { message: "partial", type: "Timeout", stack: "Timeout: partial\n    at search (app.ts:3:7)" },
     metadata: {},
     metrics: { promptTokens: 3, completionTokens: 4, totalTokens: 7, cost: 0.002 },
     scores: { relevance: 0.5 },
@@ -716,7 +720,6 @@ describe("BraintrustSpanSink", () => {
                 created: "2026-11-22T10:00:00.000Z",
                 input: 1,
                 expected: 2,
-                metadata: {},
                 metrics: { start: T0 / 1000, end: (T0 + 10) / 1000 },
                 scores: { exact: 0 },
                 _is_merge: true
@@ -747,7 +750,7 @@ describe("BraintrustSpanSink", () => {
                 span_attributes: { name: "search", type: "tool", promptops_kind: "retrieval" },
                 created: "2026-11-22T10:00:00.100Z",
                 output: ["doc"],
-                error: { message: "partial", type: "Timeout" },
+                error: "partial\n\nTimeout: partial\n    at search (app.ts:3:7)",
                 metadata: { promptops_truncated: true },
                 metrics: {
                   start: (T0 + 100) / 1000,

@@ -1159,6 +1159,8 @@ export const run = <
       const collected: Array<readonly [number, EvalResult]> | undefined = options.returnResults === false
         ? undefined
         : []
+      // Every result, for the summary: the runner holds them, so it never reads them back from the backend.
+      const held: Array<EvalResult> = []
       const logLock = yield* Effect.makeSemaphore(1)
       // A 413 splits the batch in halves, down to one result: `log` is idempotent
       // per case × trial (the conformance contract), so re-sending a part is safe.
@@ -1187,6 +1189,7 @@ export const run = <
         if (result.error !== undefined) failed++
         if (result.scorerErrors !== undefined) scorerErrors += Object.keys(result.scorerErrors).length
         collected?.push([job.sequence, result])
+        held.push(result)
         pending.push(result)
         const progress = onProgress === undefined
           ? undefined
@@ -1298,7 +1301,8 @@ export const run = <
         )
       }
 
-      const computed = yield* experiments.summarize(experiment.id, { baseline: options.baseline })
+      // Summarised from the results in hand (only the baseline's are read), as `summarize` would from the stored ones.
+      const computed = yield* experiments.summarizeResults(experiment, held, { baseline: options.baseline })
       const state = stateOf(
         "complete",
         options.gate === undefined ? undefined : { gate: options.gate(computed) ? "passed" : "failed" }

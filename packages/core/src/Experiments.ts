@@ -29,6 +29,13 @@ export interface CreateOptions {
 export interface SummarizeOptions {
   /** Id of the experiment to compare against; defaults to the experiment's own baseline. */
   readonly baseline?: string | undefined
+  /**
+   * The experiment itself, when the caller already holds it (as `resolve` or
+   * `create` returned it): it is not read again.
+   */
+  readonly experiment?: Experiment | undefined
+  /** The baseline experiment, when the caller already holds it: it is not read again (its results are). */
+  readonly baselineExperiment?: Experiment | undefined
 }
 
 /**
@@ -51,6 +58,17 @@ export declare namespace Experiments {
     readonly summarize: (
       experimentId: string,
       options?: SummarizeOptions
+    ) => Effect.Effect<ExperimentSummary, PromptOpsError>
+    /**
+     * The summary of `experiment` from results the caller holds (an eval that
+     * has just logged them): the same summary `summarize` gives once they are
+     * stored, without reading them back. The baseline's results are read, and
+     * the vendor's own summary too where the backend has one.
+     */
+    readonly summarizeResults: (
+      experiment: Experiment,
+      results: ReadonlyArray<EvalResult>,
+      options?: Omit<SummarizeOptions, "experiment">
     ) => Effect.Effect<ExperimentSummary, PromptOpsError>
   }
 }
@@ -82,6 +100,28 @@ export interface ConstructorParams {
  */
 export const make = (params: ConstructorParams): Experiments.Service => {
   const collect = (id: string) => Stream.runCollect(params.results(id)).pipe(Effect.map(Chunk.toReadonlyArray))
+  // One summary path for stored and held results: only where the results come from differs.
+  const summarizeWith = (
+    experiment: Experiment,
+    results: Effect.Effect<ReadonlyArray<EvalResult>, PromptOpsError>,
+    options: Omit<SummarizeOptions, "experiment">
+  ): Effect.Effect<ExperimentSummary, PromptOpsError> =>
+    Effect.gen(function*() {
+      const baselineId = options.baseline ?? options.baselineExperiment?.id ?? experiment.baseline
+      const baseline = baselineId === undefined
+        ? undefined
+        : options.baselineExperiment?.id === baselineId
+        ? options.baselineExperiment
+        : yield* params.get(baselineId)
+      const [current, baselineResults] = yield* Effect.all(
+        [results, baseline === undefined ? Effect.succeed(undefined) : collect(baseline.id)],
+        { concurrency: 2 }
+      )
+      const local = Summary.compute({ experiment, results: current, baseline, baselineResults })
+      if (params.providerSummary === undefined) return local
+      const vendor = yield* params.providerSummary(experiment, baseline)
+      return Option.match(vendor, { onNone: () => local, onSome: (summary) => Summary.merge(local, summary) })
+    })
   return {
     provider: params.provider,
     create: (options) =>
@@ -130,20 +170,17 @@ export const make = (params: ConstructorParams): Experiments.Service => {
       ),
     summarize: (experimentId, options = {}) =>
       Effect.gen(function*() {
-        const experiment = yield* params.get(experimentId)
-        const baselineId = options.baseline ?? experiment.baseline
-        const baseline = baselineId === undefined ? undefined : yield* params.get(baselineId)
-        const [results, baselineResults] = yield* Effect.all(
-          [collect(experimentId), baseline === undefined ? Effect.succeed(undefined) : collect(baseline.id)],
-          { concurrency: 2 }
-        )
-        const local = Summary.compute({ experiment, results, baseline, baselineResults })
-        if (params.providerSummary === undefined) return local
-        const vendor = yield* params.providerSummary(experiment, baseline)
-        return Option.match(vendor, { onNone: () => local, onSome: (summary) => Summary.merge(local, summary) })
+        const experiment = options.experiment?.id === experimentId ? options.experiment : yield* params.get(experimentId)
+        return yield* summarizeWith(experiment, collect(experimentId), options)
       }).pipe(
         withLibrarySpan("Experiments.summarize", {
           attributes: { "promptops.provider": params.provider, "promptops.experiment.id": experimentId }
+        })
+      ),
+    summarizeResults: (experiment, results, options = {}) =>
+      summarizeWith(experiment, Effect.succeed(results), options).pipe(
+        withLibrarySpan("Experiments.summarize", {
+          attributes: { "promptops.provider": params.provider, "promptops.experiment.id": experiment.id }
         })
       )
   }

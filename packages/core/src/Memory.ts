@@ -87,16 +87,17 @@ const resultKey = (result: EvalResult): string => `${result.caseId}\u0000${resul
 const pushPrompt = (state: State, draft: PromptDraft): Prompt => {
   const versions = state.prompts.get(draft.slug) ?? []
   const version = String(versions.length + 1)
+  const { tags: draftTags, ...rest } = draft
   const prompt: Prompt = {
-    ...draft,
+    ...rest,
     version,
     source: { provider: PROVIDER, id: `${draft.slug}@${version}` }
   }
   versions.push(prompt)
   state.prompts.set(draft.slug, versions)
-  if (draft.tag !== undefined) {
+  for (const tag of [...(draft.tag !== undefined ? [draft.tag] : []), ...(draftTags ?? [])]) {
     const tags = state.tags.get(draft.slug) ?? new Map<string, string>()
-    tags.set(draft.tag, version)
+    tags.set(tag, version)
     state.tags.set(draft.slug, tags)
   }
   return prompt

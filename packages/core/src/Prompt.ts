@@ -220,7 +220,10 @@ export const PromptDraft = Schema.Struct({
   slug: Schema.String,
   name: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
+  /** A tag (Braintrust: environment) to point at the stored version. */
   tag: Schema.optional(Schema.String),
+  /** More tags to point at the stored version, besides `tag` (a prompt file's tags on its latest version). */
+  tags: Schema.optional(Schema.Array(Schema.String)),
   messages: Schema.Array(Message),
   model: Schema.optional(ModelSpec),
   templateFormat: TemplateFormat,
@@ -239,7 +242,19 @@ export const PromptSummary = Schema.Struct({
   name: Schema.optional(Schema.String),
   description: Schema.optional(Schema.String),
   version: Schema.optional(Schema.String),
+  /**
+   * The tags (Braintrust: environments) the prompt may be resolved through
+   * with `get(slug, { tag })`. Braintrust's environments belong to the
+   * organisation, so there it lists them all: a `get` through one that holds
+   * no version of the prompt is `NotFound`.
+   */
   tags: Schema.optional(Schema.Array(Schema.String)),
+  /**
+   * The latest version in full, when the listing returned it (Braintrust's
+   * does): `get(slug)` would answer the same, so callers that need every
+   * prompt's body (`prompts pull`, `migrate`) use it rather than asking again.
+   */
+  prompt: Schema.optional(Prompt),
   source: Source
 })
 /** @since 0.1.0 */

@@ -263,7 +263,7 @@ describe("functions", () => {
     assert.strictEqual(text, "Hello Bob, you are 7")
     assert.isTrue(events.filter((e) => e.event === "text_delta").length > 1)
 
-    const strict = await api.post(`/v1/function/${prompt.body.id}/invoke`, { input: { name: "Ada" }, strict: true })
+    const strict = await api.post(`/v1/function/${prompt.body.id}/invoke`, { input: { name: "Ada", profile: {} }, strict: true })
     assert.strictEqual(strict.status, 400)
     assert.include(strict.body.Message, "profile.age")
 

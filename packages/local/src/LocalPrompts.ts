@@ -73,6 +73,17 @@ const checkDraft = (draft: PromptDraft): Either.Either<PromptDraft, PromptOpsErr
       })
     )
   }
+  const blank = (draft.tags ?? []).findIndex((tag) => typeof tag !== "string" || tag.trim() === "")
+  if (blank >= 0) {
+    return Either.left(
+      invalidInput({
+        provider: PROVIDER,
+        operation: "PromptRegistry.push",
+        path: `draft.tags[${blank}]`,
+        description: `draft.tags[${blank}] must be a non-empty string`
+      })
+    )
+  }
   return Either.mapLeft(validateDraft(draft), (error) => {
     const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
     return invalidInput({

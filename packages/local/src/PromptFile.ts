@@ -369,7 +369,7 @@ export interface AddVersionResult {
 /**
  * Adds a draft to a prompt file (or starts one). A draft whose content equals
  * the latest version adds nothing and resolves to that version, so re-pushing
- * is idempotent. A draft with a `tag` moves the tag to its version. A draft's
+ * is idempotent. A draft's `tag` and `tags` move those tags to its version. A draft's
  * `name` and `description` replace the file's when given.
  *
  * @since 0.1.0
@@ -380,10 +380,11 @@ export const addVersion = (
   options: { readonly createdAt?: string | undefined } = {}
 ): AddVersionResult => {
   const current = file === undefined || file.versions.length === 0 ? undefined : latest(file)
+  const draftTags = [...new Set([...(draft.tag !== undefined ? [draft.tag] : []), ...(draft.tags ?? [])])]
   // Nothing new: hand the same file back, so callers can skip the write.
   if (
     file !== undefined && current !== undefined && sameContent(current, draft) &&
-    (draft.tag === undefined || file.tags[draft.tag] === current.version) &&
+    draftTags.every((tag) => Object.hasOwn(file.tags, tag) && file.tags[tag] === current.version) &&
     (draft.name === undefined || draft.name === file.name) &&
     (draft.description === undefined || draft.description === file.description)
   ) {
@@ -404,11 +405,13 @@ export const addVersion = (
       }) as PromptVersion
     ]
     : file!.versions
-  const tags = draft.tag === undefined ? file?.tags ?? {} : { ...file?.tags, [draft.tag]: version }
+  const tags: Record<string, string> = { ...file?.tags }
+  for (const tag of draftTags) Records.set(tags, tag, version)
   const name = draft.name ?? file?.name
   const description = draft.description ?? file?.description
   const next: PromptFile = defined({ slug: draft.slug, name, description, tags, versions }) as PromptFile
-  const changed = file === undefined || created || (draft.tag !== undefined && file.tags[draft.tag] !== version) ||
+  const changed = file === undefined || created ||
+    draftTags.some((tag) => !Object.hasOwn(file.tags, tag) || file.tags[tag] !== version) ||
     file.name !== name || file.description !== description
   return { file: next, version, created, changed }
 }
@@ -496,6 +499,77 @@ export const fromPrompts = (prompts: ReadonlyArray<PromptType>): ReadonlyArray<P
   return [...bySlug.entries()].map(([slug, entry]) =>
     defined({ slug, name: entry.name, description: entry.description, tags: entry.tags, versions: entry.versions }) as PromptFile
   )
+}
+
+/**
+ * What `mergePulled` did.
+ *
+ * @since 0.1.0
+ */
+export interface MergeResult {
+  readonly file: PromptFile
+  /** The file differs from the one passed in. */
+  readonly changed: boolean
+}
+
+/**
+ * A file pulled from a backend (its last version the backend's latest, its
+ * tags the backend's) merged into the file already there, keeping that
+ * file's versions and tags:
+ *
+ * - a pulled version with the id of a file version replaces it;
+ * - the pulled latest with the content of the file's latest is that version
+ *   (a version pushed from this file and pulled back is not added again), and
+ *   a pulled older version (one a tag points at) with the content of any file
+ *   version is that version;
+ * - other pulled versions are added: after the file's versions when the
+ *   pulled latest is new, else before the file's latest, which stays latest;
+ * - the pulled tags point at the versions they resolved to, and replace the
+ *   file's tags of the same name; the file's other tags stay;
+ * - a pulled name or description replaces the file's.
+ *
+ * @since 0.1.0
+ */
+export const mergePulled = (existing: PromptFile | undefined, pulled: PromptFile): MergeResult => {
+  if (existing === undefined) return { file: pulled, changed: true }
+  const versions = [...existing.versions]
+  const pulledLatest = latest(pulled)
+  const fileLatest = latest(existing)
+  const idOf = new Map<string, string>()
+  const added: Array<PromptVersion> = []
+  for (const version of pulled.versions) {
+    const same = versions.findIndex((entry) => entry.version === version.version)
+    if (same >= 0) {
+      // The backend's own version id: its content is the backend's.
+      if (!sameContent(versions[same]!, version)) versions[same] = version
+      idOf.set(version.version, version.version)
+      continue
+    }
+    const isLatest = version === pulledLatest
+    const equal = isLatest
+      ? (sameContent(fileLatest, version) ? fileLatest : undefined)
+      : [...versions].reverse().find((entry) => sameContent(entry, version))
+    if (equal !== undefined) {
+      idOf.set(version.version, equal.version)
+      continue
+    }
+    idOf.set(version.version, version.version)
+    added.push(version)
+  }
+  const latestIsNew = added.includes(pulledLatest)
+  const merged = latestIsNew || added.length === 0
+    ? [...versions, ...added]
+    : [...versions.slice(0, -1), ...added, versions[versions.length - 1]!]
+  const tags: Record<string, string> = { ...existing.tags }
+  for (const [tag, version] of Object.entries(pulled.tags)) Records.set(tags, tag, idOf.get(version) ?? version)
+  const file: PromptFile = defined({
+    slug: existing.slug,
+    name: pulled.name ?? existing.name,
+    description: pulled.description ?? existing.description,
+    tags,
+    versions: merged
+  }) as PromptFile
+  return { file, changed: format(file) !== format(existing) }
 }
 
 // -----------------------------------------------------------------------------

@@ -1,62 +1,61 @@
 /**
- * A Server-Sent Events reader (the WHATWG event-stream format): `event:`,
- * `data:` (several lines joined by `\n`), `id:`, comments and blank-line
- * dispatch. @effect/platform 0.97 has no Sse module, so it lives here.
+ * A Server-Sent Events reader (the WHATWG event-stream format) over
+ * `eventsource-parser`: LF, CRLF and lone CR line endings, `event:`, `data:`
+ * (several lines joined by `\n`), comments and blank-line dispatch. Event ids
+ * are not reported: Braintrust's streams set none and nothing here resumes a
+ * stream (the parser forgets an `id:` in a block without data, which the
+ * format would keep).
+ * @effect/platform 0.97 has no Sse module, so it lives here.
+ *
+ * As the format says, an event the body leaves unterminated (no blank line
+ * after it) is discarded, never dispatched.
  */
-import { Option, Stream } from "effect"
+import { createParser, type EventSourceMessage } from "eventsource-parser"
+import { Stream } from "effect"
 
 /** One dispatched event. `event` is `message` when the server named none. */
 export interface SseEvent {
   readonly event: string
   readonly data: string
-  readonly id?: string | undefined
 }
 
-interface State {
-  readonly event: string
-  readonly data: ReadonlyArray<string>
-  readonly hasData: boolean
-  readonly id: string | undefined
-}
-
-const empty: State = { event: "", data: [], hasData: false, id: undefined }
-
-const step = (state: State, line: string): readonly [State, Option.Option<SseEvent>] => {
-  if (line === "") {
-    if (!state.hasData) return [{ ...empty, id: state.id }, Option.none()]
-    return [
-      { ...empty, id: state.id },
-      Option.some({
-        event: state.event === "" ? "message" : state.event,
-        data: state.data.join("\n"),
-        ...(state.id !== undefined ? { id: state.id } : {})
-      })
-    ]
-  }
-  if (line.startsWith(":")) return [state, Option.none()]
-  const colon = line.indexOf(":")
-  const field = colon === -1 ? line : line.slice(0, colon)
-  let value = colon === -1 ? "" : line.slice(colon + 1)
-  if (value.startsWith(" ")) value = value.slice(1)
-  switch (field) {
-    case "event":
-      return [{ ...state, event: value }, Option.none()]
-    case "data":
-      return [{ ...state, data: [...state.data, value], hasData: true }, Option.none()]
-    case "id":
-      return [value.includes("\0") ? state : { ...state, id: value }, Option.none()]
-    default:
-      // `retry:` and unknown fields are ignored, as the format says.
-      return [state, Option.none()]
-  }
-}
-
-/** Parses a byte stream into events. An event left open when the body ends is dispatched too. */
+/** Parses a byte stream into events, in order. Each run of the stream gets its own parser. */
 export const parse = <E, R>(body: Stream.Stream<Uint8Array, E, R>): Stream.Stream<SseEvent, E, R> =>
-  body.pipe(
-    Stream.decodeText(),
-    Stream.splitLines,
-    Stream.concat(Stream.succeed("")),
-    Stream.mapAccum(empty, step),
-    Stream.filterMap((event) => event)
-  )
+  Stream.suspend(() => {
+    let ready: Array<SseEvent> = []
+    // A CR that ends a chunk is held back here and fed with the next chunk (or as CR LF at the end):
+    // eventsource-parser 3.1 holds a chunk's final CR until it sees whether an LF follows, and
+    // appends a next chunk without any line end behind it unread, so the line the CR ended would
+    // wait for a later line end, or be lost at the end of the body.
+    let heldCr = false
+    const parser = createParser({
+      onEvent: (message: EventSourceMessage) => {
+        ready.push({
+          event: message.event === undefined || message.event === "" ? "message" : message.event,
+          data: message.data
+        })
+      }
+      // Unknown fields and a bad `retry:` are ignored, as the format says: no `onError`.
+    })
+    const take = (): Array<SseEvent> => {
+      const out = ready
+      ready = []
+      return out
+    }
+    return body.pipe(
+      Stream.decodeText(),
+      Stream.mapConcat((decoded) => {
+        if (decoded === "") return []
+        let text = heldCr ? `\r${decoded}` : decoded
+        heldCr = text.endsWith("\r")
+        if (heldCr) text = text.slice(0, -1)
+        if (text !== "") parser.feed(text)
+        return take()
+      }),
+      Stream.concat(Stream.suspend(() => {
+        // The held CR ended a line; as CR LF it ends exactly one, even after a CR the parser holds.
+        if (heldCr) parser.feed("\r\n")
+        return Stream.fromIterable(take())
+      }))
+    )
+  })

@@ -305,11 +305,9 @@ const runOne = (
         `baseline: ${baseline.note}`,
         `experiment: ${summary.experimentId}`
       ]
+      // Missing scores are named by the table's own note.
       const worse = regressedScores(summary).filter((score) => !summary!.missingScores.includes(score))
       if (worse.length > 0) lines.push(`regressed: ${worse.join(", ")}`)
-      if (summary.missingScores.length > 0) {
-        lines.push(`missing scores (the baseline has them, this run has none): ${summary.missingScores.join(", ")}`)
-      }
       lines.push(...formatFailures(failures, failureCount, summary.experimentId))
       yield* Console.log(lines.join("\n"))
     }

@@ -181,9 +181,13 @@ const show = Command.make(
         const where = `${backend.provider} (${backend.location})`
         const experiment = yield* resolveRef(args.id, where)
         const baseline = Option.isSome(args.baseline)
-          ? (yield* resolveRef(args.baseline.value, where, { baseline: true })).id
+          ? yield* resolveRef(args.baseline.value, where, { baseline: true })
           : undefined
-        const summary = yield* experiments.summarize(experiment.id, { baseline })
+        // The experiments in hand are not read again: only the results are.
+        const summary = yield* experiments.summarize(experiment.id, {
+          experiment,
+          ...(baseline !== undefined ? { baseline: baseline.id, baselineExperiment: baseline } : {})
+        })
         const results = args.results || args.jsonl
           ? Chunk.toReadonlyArray(yield* Stream.runCollect(experiments.results(experiment.id)))
           : []

@@ -1,6 +1,8 @@
 /**
- * `promptops migrate --from A --to B`: copies prompts (their latest version)
- * and datasets (every record, keeping record ids) from one backend to
+ * `promptops migrate --from A --to B`: copies prompts (their latest version,
+ * with the tags that point at it: Basalt's deployment tags, Braintrust's
+ * environments, the local files' tags; a tag on an older version is named
+ * with a `!` line and not copied) and datasets (every record, keeping record ids) from one backend to
  * another. A dry run by default: it prints what it would create or update.
  * `--apply` does it and writes an id map (source id → target id).
  *
@@ -39,6 +41,7 @@ import { type CliFailure, usage } from "./CliError.js"
 import * as CliOptions from "./CliOptions.js"
 import { canonical } from "./JsonLine.js"
 import * as PromptDiff from "./PromptDiff.js"
+import * as RemotePrompts from "./RemotePrompts.js"
 
 /** @since 0.1.0 */
 export type What = "prompts" | "datasets"
@@ -60,19 +63,15 @@ export const parseWhat = (text: string): Effect.Effect<ReadonlyArray<What>, CliF
 /** What the source holds. */
 interface SourceData {
   readonly backend: Context.Tag.Service<PromptOps.Backend>
-  readonly prompts: ReadonlyArray<Prompt>
+  readonly prompts: ReadonlyArray<RemotePrompts.RemotePrompt>
   readonly datasets: ReadonlyArray<{ readonly name: string; readonly records: ReadonlyArray<DatasetRecord> }>
 }
 
 const readSource = (what: ReadonlyArray<What>): Effect.Effect<SourceData, unknown, PromptOps.Services> =>
   Effect.gen(function*() {
     const backend = yield* PromptOps.Backend
-    const prompts: Array<Prompt> = []
-    if (what.includes("prompts")) {
-      const service = yield* Prompts
-      const summaries = Chunk.toReadonlyArray(yield* Stream.runCollect(service.list()))
-      for (const summary of summaries) prompts.push(yield* service.get(summary.slug))
-    }
+    // Each prompt with its tags, its body from the listing where the listing holds it.
+    const prompts = what.includes("prompts") ? yield* RemotePrompts.readAll : []
     const datasets: Array<{ name: string; records: ReadonlyArray<DatasetRecord> }> = []
     if (what.includes("datasets")) {
       const service = yield* Datasets
@@ -96,6 +95,10 @@ export interface PromptPlan {
   /** The target's latest version (before the migration), when there is one. */
   readonly targetVersion: string | undefined
   readonly changes: ReadonlyArray<PromptDiff.Change>
+  /** The source's tags on its latest version, which go with it. */
+  readonly tags: ReadonlyArray<string>
+  /** Those of `tags` that do not point at the target's latest version yet. */
+  readonly tagsToMove: ReadonlyArray<string>
 }
 
 /**
@@ -125,28 +128,46 @@ const toInput = (record: DatasetRecord): DatasetRecordInput & { readonly id: str
   ...(record.tags !== undefined ? { tags: record.tags } : {})
 })
 
+/** The tags of a source prompt that point at its latest version, sorted. */
+const latestTags = (prompt: RemotePrompts.RemotePrompt): ReadonlyArray<string> =>
+  [...new Set(prompt.tagged.filter((tagged) => tagged.version === prompt.latest.version).map((tagged) => tagged.tag))]
+    .sort()
+
 const planPrompts = (
-  prompts: ReadonlyArray<Prompt>
+  prompts: ReadonlyArray<RemotePrompts.RemotePrompt>
 ): Effect.Effect<ReadonlyArray<PromptPlan>, unknown, PromptOps.Services> =>
   Effect.gen(function*() {
     const target = yield* Prompts
     const plans: Array<PromptPlan> = []
-    for (const prompt of prompts) {
+    for (const source of prompts) {
+      const prompt = source.latest
+      const tags = latestTags(source)
       const existing = yield* target.get(prompt.slug).pipe(
         Effect.map(Option.some),
         Effect.catchTag("NotFound", () => Effect.succeed(Option.none<Prompt>()))
       )
       if (Option.isNone(existing)) {
-        plans.push({ slug: prompt.slug, sourceVersion: prompt.version, action: "create", targetVersion: undefined, changes: [] })
+        plans.push({
+          slug: prompt.slug,
+          sourceVersion: prompt.version,
+          action: "create",
+          targetVersion: undefined,
+          changes: [],
+          tags,
+          tagsToMove: tags
+        })
         continue
       }
       const changes = PromptDiff.diff(existing.value, prompt)
+      const tagsToMove = yield* RemotePrompts.tagsToMove(prompt.slug, tags, existing.value.version)
       plans.push({
         slug: prompt.slug,
         sourceVersion: prompt.version,
-        action: changes.length === 0 ? "unchanged" : "update",
+        action: changes.length === 0 && tagsToMove.length === 0 ? "unchanged" : "update",
         targetVersion: existing.value.version,
-        changes
+        changes,
+        tags,
+        tagsToMove
       })
     }
     return plans
@@ -276,17 +297,19 @@ const storedFormat = (to: string, format: TemplateFormat): TemplateFormat | unde
  * otherwise an error listing every difference.
  */
 const convertPrompts = (
-  prompts: ReadonlyArray<Prompt>,
+  prompts: ReadonlyArray<RemotePrompts.RemotePrompt>,
   to: string,
   convert: boolean
-): Effect.Effect<ReadonlyArray<Prompt>, CliFailure> =>
+): Effect.Effect<ReadonlyArray<RemotePrompts.RemotePrompt>, CliFailure> =>
   Effect.gen(function*() {
-    const out: Array<Prompt> = []
+    const out: Array<RemotePrompts.RemotePrompt> = []
     const problems: Array<string> = []
-    for (const prompt of prompts) {
+    // Only the latest version is written, so only it is converted.
+    for (const source of prompts) {
+      const prompt = source.latest
       const format = storedFormat(to, prompt.templateFormat)
       if (format === undefined) {
-        out.push(prompt)
+        out.push(source)
         continue
       }
       const differences = formatDifferences(prompt, format)
@@ -298,7 +321,7 @@ const convertPrompts = (
       } else if (differences.length > 0) {
         for (const difference of differences) problems.push(`  ${prompt.slug}: ${difference}`)
       }
-      out.push({ ...prompt, templateFormat: format })
+      out.push({ ...source, latest: { ...prompt, templateFormat: format } })
     }
     if (problems.length > 0) {
       return yield* Effect.fail(usage(
@@ -377,8 +400,10 @@ export const command = Command.make(
               }
               let targetVersion = "(new)"
               if (args.apply) {
-                const source_ = prompts.find((prompt) => prompt.slug === plan.slug)!
-                const pushed = yield* registry.push(PromptDiff.toDraft(source_))
+                const source_ = prompts.find((prompt) => prompt.latest.slug === plan.slug)!.latest
+                const draft = PromptDiff.toDraft(source_)
+                // The tags on the source's latest version go with it (Braintrust: environments).
+                const pushed = yield* registry.push(plan.tags.length > 0 ? { ...draft, tags: plan.tags } : draft)
                 targetVersion = pushed.version
                 promptMap[plan.slug] = { sourceVersion: plan.sourceVersion, targetVersion }
               }
@@ -386,8 +411,22 @@ export const command = Command.make(
               else promptsUpdated++
               const mark = plan.action === "create" ? "+" : "~"
               const detail = args.apply ? ` → version ${targetVersion}` : ""
-              yield* Console.log(`  ${mark} ${plan.slug}  ${verb(plan.action)} from version ${plan.sourceVersion}${detail}`)
+              const tags = plan.tags.length > 0 ? ` (tags ${plan.tags.join(", ")})` : ""
+              yield* Console.log(`  ${mark} ${plan.slug}  ${verb(plan.action)} from version ${plan.sourceVersion}${detail}${tags}`)
               for (const change of plan.changes) yield* Console.log(PromptDiff.formatChange(change, "      "))
+              if (plan.action === "update" && plan.tagsToMove.length > 0) {
+                yield* Console.log(`      tags: + ${plan.tagsToMove.join(", ")}`)
+              }
+            }
+            // Tags on older source versions stay behind: only the latest version is written.
+            for (const source of prompts) {
+              const older = source.tagged.filter((tagged) => tagged.version !== source.latest.version)
+              for (const tagged of older) {
+                yield* Console.log(
+                  `  ! ${source.latest.slug}  tag ${tagged.tag} (version ${tagged.version}) not migrated: ` +
+                    `only the latest version (${source.latest.version}) is copied, with the tags that point at it`
+                )
+              }
             }
           }
 

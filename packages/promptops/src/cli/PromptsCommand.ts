@@ -4,11 +4,16 @@
  * in step with a backend.
  *
  * - `pull` writes the latest version of every prompt of the backend into the
- *   directory (a version with the same content as the file's latest is not
- *   added again; versions and tags already in a file are kept).
+ *   directory, with its tags (Basalt's deployment tags, Braintrust's
+ *   environments) and the versions they point at (a version with the same
+ *   content as the file's is not added again; versions and tags already in a
+ *   file are kept). See `RemotePrompts` for the requests it makes.
  * - `push` stores the latest version of every file as a new version of the
- *   backend's prompt, unless its content is already the backend's latest.
- *   It needs a prompt registry: Basalt has none.
+ *   backend's prompt, with the file's tags that point at it (Braintrust:
+ *   environments), unless its content is already the backend's latest and
+ *   those tags already point there. A tag on an older version is not moved
+ *   (a line starting with `!` says so). It needs a prompt registry: Basalt
+ *   has none.
  * - `diff` prints what `push` would change, prompt by prompt, and exits with
  *   1 when anything differs (like `git diff --exit-code`).
  *
@@ -26,17 +31,25 @@ import * as PromptOps from "../PromptOps.js"
 import { CliFailure, ExitCode, usage } from "./CliError.js"
 import * as CliOptions from "./CliOptions.js"
 import * as PromptDiff from "./PromptDiff.js"
+import * as RemotePrompts from "./RemotePrompts.js"
 
 const dir = Options.directory("dir").pipe(
   Options.withDescription("The prompts directory (one <slug>.json file per prompt)."),
   Options.withDefault("prompts")
 )
 
-/** Every prompt of the backend, at its latest version. */
+/**
+ * Every prompt of the backend, at its latest version: from the listing when
+ * it holds the whole prompt (Braintrust's), else one `get` each.
+ */
 const remotePrompts: Effect.Effect<ReadonlyArray<Prompt>, unknown, Prompts> = Effect.gen(function*() {
   const prompts = yield* Prompts
   const summaries = Chunk.toReadonlyArray(yield* Stream.runCollect(prompts.list()))
-  return yield* Effect.forEach(summaries, (summary) => prompts.get(summary.slug), { concurrency: 4 })
+  return yield* Effect.forEach(
+    summaries,
+    (summary) => summary.prompt !== undefined ? Effect.succeed(summary.prompt) : prompts.get(summary.slug),
+    { concurrency: 4 }
+  )
 })
 
 const latestOf = (file: PromptFile.PromptFile): Prompt =>
@@ -45,8 +58,10 @@ const latestOf = (file: PromptFile.PromptFile): Prompt =>
 
 const draftOf = (file: PromptFile.PromptFile): PromptDraft => {
   const latest = PromptFile.latest(file)
+  const tags = RemotePrompts.tagsOf(file, latest.version)
   return {
     slug: file.slug,
+    ...(tags.length > 0 ? { tags } : {}),
     ...(file.name !== undefined ? { name: file.name } : {}),
     ...(file.description !== undefined ? { description: file.description } : {}),
     messages: latest.messages,
@@ -71,37 +86,21 @@ const readFiles = (path: string): Effect.Effect<ReadonlyArray<PromptFile.PromptF
   )
 
 /**
- * The file after pulling `prompt` into `existing`: unchanged when the
- * content is already the latest version, else the pulled version is added
- * (or replaces the version with the same id).
+ * The file after pulling `remote` into `existing` (see
+ * `PromptFile.mergePulled`): unchanged when the backend holds nothing the
+ * file lacks; else with the pulled versions and tags added.
  *
  * @since 0.1.0
  */
 export const merge = (
   existing: Option.Option<PromptFile.PromptFile>,
-  prompt: Prompt
-): { readonly file: PromptFile.PromptFile; readonly changed: boolean } => {
-  const pulled = PromptFile.fromPrompts([prompt])[0]!
-  if (Option.isNone(existing)) return { file: pulled, changed: true }
-  const file = existing.value
-  const version = pulled.versions[0]!
-  const same = PromptFile.sameContent(PromptFile.latest(file), version) &&
-    (prompt.name === undefined || prompt.name === file.name) &&
-    (prompt.description === undefined || prompt.description === file.description)
-  if (same) return { file, changed: false }
-  const index = file.versions.findIndex((entry) => entry.version === version.version)
-  const versions = index >= 0
-    ? file.versions.map((entry, i) => (i === index ? version : entry))
-    : [...file.versions, version]
-  return {
-    file: {
-      ...file,
-      ...(prompt.name !== undefined ? { name: prompt.name } : {}),
-      ...(prompt.description !== undefined ? { description: prompt.description } : {}),
-      versions
-    },
-    changed: true
-  }
+  remote: RemotePrompts.RemotePrompt
+): { readonly file: PromptFile.PromptFile; readonly changed: boolean } =>
+  PromptFile.mergePulled(Option.getOrUndefined(existing), RemotePrompts.toFile(remote))
+
+const tagsLine = (file: PromptFile.PromptFile): string => {
+  const tags = Object.keys(file.tags).sort()
+  return tags.length === 0 ? "" : `  tags ${tags.map((tag) => `${tag} → ${file.tags[tag]}`).join(", ")}`
 }
 
 // Pull only reads the backend (a mistyped project or an empty local store is an error, never created);
@@ -113,18 +112,19 @@ const pull = Command.make("pull", { dir, provider: CliOptions.provider }, (args)
       const backend = yield* PromptOps.Backend
       yield* CliOptions.announce(backend)
       const path = NodePath.resolve(args.dir)
-      const prompts = yield* remotePrompts
+      const prompts = yield* RemotePrompts.readAll
       let changed = 0
-      for (const prompt of prompts) {
+      for (const remote of prompts) {
+        const prompt = remote.latest
         const outcome = yield* PromptFile.withLock(
           path,
           prompt.slug,
           Effect.gen(function*() {
             const existing = yield* PromptFile.read(path, prompt.slug)
-            const merged = merge(existing, prompt)
+            const merged = merge(existing, remote)
             if (!merged.changed) return Option.none()
             const written = yield* PromptFile.write(path, merged.file)
-            return Option.some({ written, mark: Option.isNone(existing) ? "+" : "~" })
+            return Option.some({ written, file: merged.file, mark: Option.isNone(existing) ? "+" : "~" })
           })
         )
         if (Option.isNone(outcome)) {
@@ -132,8 +132,12 @@ const pull = Command.make("pull", { dir, provider: CliOptions.provider }, (args)
           continue
         }
         changed++
-        const { mark, written } = outcome.value
-        yield* Console.log(`  ${mark} ${prompt.slug}  version ${prompt.version} → ${NodePath.relative(process.cwd(), written) || written}`)
+        const { file, mark, written } = outcome.value
+        yield* Console.log(
+          `  ${mark} ${prompt.slug}  version ${prompt.version} → ${NodePath.relative(process.cwd(), written) || written}${
+            tagsLine(file)
+          }`
+        )
       }
       yield* Console.log(`pulled ${prompts.length} prompts from ${backend.provider} into ${args.dir} (${changed} written)`)
     })
@@ -151,13 +155,19 @@ const push = Command.make("push", { dir, provider: CliOptions.provider }, (args)
       for (const file of files) {
         const draft = draftOf(file)
         const remote = yield* remoteOf(file.slug)
-        if (Option.isSome(remote) && PromptDiff.equivalent(remote.value, draft)) {
+        // The latest version's tags go with it; a tag already on the backend's latest needs no push.
+        const toMove = Option.isSome(remote)
+          ? yield* RemotePrompts.tagsToMove(file.slug, draft.tags ?? [], remote.value.version)
+          : draft.tags ?? []
+        if (Option.isSome(remote) && PromptDiff.equivalent(remote.value, draft) && toMove.length === 0) {
           yield* Console.log(`  = ${file.slug}  unchanged (version ${remote.value.version})`)
-          continue
+        } else {
+          const stored = yield* registry.push(draft)
+          pushed++
+          const tags = draft.tags === undefined ? "" : ` (tags ${draft.tags.join(", ")})`
+          yield* Console.log(`  ${Option.isNone(remote) ? "+" : "~"} ${file.slug}  pushed as version ${stored.version}${tags}`)
         }
-        const stored = yield* registry.push(draft)
-        pushed++
-        yield* Console.log(`  ${Option.isNone(remote) ? "+" : "~"} ${file.slug}  pushed as version ${stored.version}`)
+        for (const line of yield* RemotePrompts.olderTagLines(file, backend.provider)) yield* Console.log(line)
       }
       yield* Console.log(`pushed ${pushed} of ${files.length} prompts to ${backend.provider}`)
     })

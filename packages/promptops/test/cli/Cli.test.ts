@@ -327,7 +327,8 @@ describe("promptops CLI", () => {
         assert.strictEqual((yield* variant("", backends, ["eval", scoring])).code, 0)
         const missing = yield* variant("no-length", backends, ["eval", "--fail-on-regression", scoring])
         assert.strictEqual(missing.code, 1)
-        assert.include(missing.stdout, "missing scores (the baseline has them, this run has none): length")
+        assert.include(missing.stdout, "missing scores (in the baseline, absent from this run): length")
+        assert.strictEqual(missing.stdout.split("missing scores").length - 1, 1, "named once, by the table")
         assert.include(missing.stderr, "regressions against the baseline in: scoring (missing scores: length)")
       }))
 

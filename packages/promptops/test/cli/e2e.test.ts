@@ -390,7 +390,7 @@ describe.concurrent("promptops executable: failures, gates, references, help, ex
 
       const missing = yield* cli(args, { ...env, SCORING_VARIANT: "no-length" })
       assert.strictEqual(missing.code, 1, missing.stderr)
-      assert.include(missing.stdout, "missing scores (the baseline has them, this run has none): length")
+      assert.include(missing.stdout, "missing scores (in the baseline, absent from this run): length")
       assert.include(missing.stderr, "regressions against the baseline in: scoring-bt (missing scores: length)")
 
       // Each regressed run fails its gate, so the next run still compares with the first (passing) run.

@@ -3,7 +3,7 @@
  * user code runs:
  *
  * - **prompt** functions (`function_data.type = "prompt"`, inline prompts): the messages are rendered with mustache
- *   (SDK escaping) against `{input, ...input}` (tasks) or `{input, output, expected, metadata}` (scorers). The
+ *   or nunjucks as Braintrust's SDK renders them (`internal/Templates.ts`) against `{input, ...input}` (tasks) or `{input, output, expected, metadata}` (scorers). The
  *   "model" answers with the rendered text of the last user message (or the completion text). When
  *   `response_format` asks for JSON, that text is parsed if it is JSON, else wrapped as `{"output": text}`. A prompt
  *   with an `llm_classifier` parser scores with the first `choice_scores` entry whose choice occurs in the
@@ -14,7 +14,7 @@
  *   (NumericDiff); tasks `identity` (echo), `uppercase`. Anything else is refused with a 400.
  */
 import { canonicalJson, getPath, isPlainObject, type JsonObject } from "../Json.js"
-import { renderMustache, TemplateRenderError } from "../Mustache.js"
+import { renderTemplate, TemplateRenderError } from "../Templates.js"
 import type { BraintrustDeps } from "./Context.js"
 import { failBadRequest, failNotFound } from "./Errors.js"
 import type { FunctionRecord } from "./Store.js"
@@ -148,10 +148,8 @@ const builtinCallable = (builtin: Builtin, name: string, kind: CallableKind): Ca
 // ---------------------------------------------------------------------------------------------------------------
 
 const render = (template: string, vars: unknown, format: unknown, strict: boolean): string => {
-  if (format === "none") return template
-  if (format === "nunjucks") throw new FunctionRunError("nunjucks templates are not supported by the Braintrust emulator")
   try {
-    return renderMustache(template, vars, { strict })
+    return renderTemplate(template, vars, format, strict)
   } catch (e) {
     if (e instanceof TemplateRenderError) throw new FunctionRunError(e.message)
     throw e
