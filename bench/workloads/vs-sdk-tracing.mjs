@@ -35,6 +35,12 @@ const effectBurst = await ours("effect", "burst", BURST)
 const directBurst = await ours("direct", "burst", BURST)
 const sdkBurst = await sdk("burst", BURST)
 const ceiling = await scenario("clients/emulator-ceiling.mjs", { SPANS: "20000" })
+// The export path's floor (issue 12): the same rows JSON-encoded and written one request per batch of 100,
+// through plain node:http, and through each HTTP client promptops could use.
+const floor = {}
+for (const http of ["node", "fetch", "effect-fetch", "effect-node"]) {
+  floor[http] = await scenario("clients/export-floor.mjs", { HTTP: http, SPANS: String(Math.min(STEADY, 50_000)) })
+}
 
 console.log(JSON.stringify({
   metrics: {
@@ -84,6 +90,11 @@ console.log(JSON.stringify({
     promptops_effect_cpu_us_per_span: effectSteady.cpuMs * 1000 / effectSteady.delivered,
     promptops_direct_cpu_us_per_span: directSteady.cpuMs * 1000 / directSteady.delivered,
     sdk_cpu_us_per_span: sdkSteady.cpuMs * 1000 / sdkSteady.delivered,
+    export_floor_node_cpu_us_per_span: floor.node.cpuUsPerSpan,
+    export_floor_fetch_cpu_us_per_span: floor.fetch.cpuUsPerSpan,
+    export_floor_effect_fetch_cpu_us_per_span: floor["effect-fetch"].cpuUsPerSpan,
+    export_floor_effect_node_cpu_us_per_span: floor["effect-node"].cpuUsPerSpan,
+    direct_vs_floor_cpu: (directSteady.cpuMs * 1000 / directSteady.delivered) / floor.node.cpuUsPerSpan,
     promptops_requests: directSteady.requests,
     sdk_requests: sdkSteady.requests
   }
