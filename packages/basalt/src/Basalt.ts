@@ -14,6 +14,9 @@
  *   apiUrl: Config.string("BASALT_API_URL").pipe(Config.withDefault(undefined)),
  *   featureSlug: Config.string("BASALT_FEATURE").pipe(Config.withDefault(undefined))
  * }).pipe(Layer.provide(FetchHttpClient.layer))
+ *
+ * // The same from the documented variables, with per-service options:
+ * const FromEnv = Basalt.layerConfig({ ...BasaltConfig.config, prompts: { onFallback: "accept" } })
  * ```
  *
  * @since 0.1.0
@@ -25,7 +28,7 @@ import type { InvalidInput } from "@promptops/core/PromptOpsError"
 import type { Prompts } from "@promptops/core/Prompts"
 import type { SpanSink } from "@promptops/core/SpanSink"
 import type { ConfigError } from "effect"
-import { Effect, Layer } from "effect"
+import { Layer } from "effect"
 import * as BasaltClient from "./BasaltClient.js"
 import * as BasaltDatasets from "./BasaltDatasets.js"
 import * as BasaltDatasetsExtra from "./BasaltDatasetsExtra.js"
@@ -97,21 +100,25 @@ export const layer = (options: Options): Layer.Layer<Services, InvalidInput, Htt
 }
 
 /**
- * The client's settings from `Config` (the app names the variables), the rest
- * as plain options.
+ * The client's settings as `Config` values (`BasaltClient.ConfigOptions`),
+ * with each service's options.
+ *
+ * @since 0.1.0
+ */
+export interface ConfigOptions extends BasaltClient.ConfigOptions, ServiceOptions {}
+
+/**
+ * The client configured from `Config` values (the app names the variables,
+ * or passes `BasaltConfig.config`), and every service.
  *
  * @since 0.1.0
  */
 export const layerConfig = (
-  configs: BasaltClient.ConfigOptions,
-  options: Omit<Options, "apiKey" | "apiUrl" | "featureSlug" | "timeout"> = {}
+  options: ConfigOptions
 ): Layer.Layer<Services, ConfigError.ConfigError | InvalidInput, HttpClient.HttpClient> => {
   const { datasets, experiments, prompts, spanSink, ...client } = options
   return Layer.provideMerge(
     layerServices({ datasets, experiments, prompts, spanSink }),
-    Layer.effect(
-      BasaltClient.BasaltClient,
-      Effect.flatMap(BasaltClient.resolveConfig(configs, client), BasaltClient.make)
-    )
+    BasaltClient.layerConfig(client)
   )
 }

@@ -29,6 +29,7 @@ import * as ProviderHttp from "@promptops/core/ProviderHttp"
 import * as RetryPolicy from "@promptops/core/RetryPolicy"
 import type { ConfigError, Duration, Redacted } from "effect"
 import { Config, Context, Effect, Layer, ParseResult, Schedule, Schema } from "effect"
+import * as BasaltConfig from "./BasaltConfig.js"
 import * as BasaltSchema from "./BasaltSchema.js"
 
 /**
@@ -41,7 +42,7 @@ export const provider = "basalt"
 /**
  * @since 0.1.0
  */
-export const defaultApiUrl = "https://api.getbasalt.ai"
+export const defaultApiUrl: string = BasaltConfig.defaultApiUrl
 
 /**
  * Sent as `X-BASALT-SDK-TYPE`: who is calling (not Basalt's own SDK).
@@ -537,45 +538,43 @@ export const layer = (options: Options): Layer.Layer<BasaltClient, InvalidInput,
   Layer.effect(BasaltClient, make(options))
 
 /**
- * The settings `layerConfig` reads from `Config`; the app names its own
- * variables (suggested: `BASALT_API_KEY`, `BASALT_API_URL`, `BASALT_FEATURE`).
+ * The settings `layerConfig` reads (see `BasaltConfig.ConfigOptions`).
  *
  * @since 0.1.0
  */
-export interface ConfigOptions {
-  readonly apiKey: Config.Config<Redacted.Redacted>
-  readonly apiUrl?: Config.Config<string | undefined> | undefined
-  readonly featureSlug?: Config.Config<string | undefined> | undefined
-  readonly timeout?: Config.Config<Duration.Duration | undefined> | undefined
-}
+export interface ConfigOptions extends BasaltConfig.ConfigOptions {}
+
+const none: Config.Config<undefined> = Config.succeed(undefined)
 
 /**
- * Reads the settings that come from `Config`; the rest are plain options.
+ * Reads `Options` from `Config` values; the plain options pass as they are.
  *
  * @since 0.1.0
  */
-export const resolveConfig = (
-  configs: ConfigOptions,
-  options?: Omit<Options, "apiKey" | "apiUrl" | "featureSlug" | "timeout"> | undefined
-): Effect.Effect<Options, ConfigError.ConfigError> =>
-  Effect.map(
+export const config = (options: ConfigOptions): Config.Config<Options> =>
+  Config.map(
     Config.all({
-      apiKey: configs.apiKey,
-      apiUrl: configs.apiUrl ?? Config.succeed(undefined),
-      featureSlug: configs.featureSlug ?? Config.succeed(undefined),
-      timeout: configs.timeout ?? Config.succeed(undefined)
+      apiKey: options.apiKey,
+      apiUrl: options.apiUrl ?? none,
+      featureSlug: options.featureSlug ?? none,
+      timeout: options.timeout ?? none
     }),
-    (read): Options => ({ ...options, ...read })
+    (read): Options => ({
+      ...read,
+      deadline: options.deadline,
+      retry: options.retry,
+      retryWrites: options.retryWrites,
+      transformClient: options.transformClient
+    })
   )
 
 /**
  * @since 0.1.0
  */
 export const layerConfig = (
-  configs: ConfigOptions,
-  options?: Omit<Options, "apiKey" | "apiUrl" | "featureSlug" | "timeout"> | undefined
+  options: ConfigOptions
 ): Layer.Layer<BasaltClient, ConfigError.ConfigError | InvalidInput, HttpClient.HttpClient> =>
-  Layer.effect(BasaltClient, Effect.flatMap(resolveConfig(configs, options), make))
+  Layer.effect(BasaltClient, Effect.flatMap(config(options), make))
 
 /**
  * The `BasaltClient` in context.

@@ -27,14 +27,13 @@
  */
 import type { Dataset, DatasetRecord } from "@promptops/core/Dataset"
 import * as Datasets from "@promptops/core/Datasets"
+import { contentId, isPlainObject, repeatCounter, safeCopy } from "@promptops/core/Json"
 import { invalidInput, type PromptOpsError } from "@promptops/core/PromptOpsError"
 import * as Records from "@promptops/core/Records"
-import { createHash } from "node:crypto"
 import { Effect, Layer, Stream } from "effect"
 import { BasaltClient, provider } from "./BasaltClient.js"
 import type * as BasaltSchema from "./BasaltSchema.js"
 import * as BasaltWarning from "./BasaltWarning.js"
-import { isPlainObject, toJson } from "./internal/json.js"
 
 /**
  * @since 0.1.0
@@ -96,24 +95,20 @@ const parseJsonText = (value: unknown): unknown => {
 
 /**
  * Basalt rows as neutral records, in order. Ids: the promptops marker, else
- * the row's name, else a hash of its values and ideal output; a repeat gets
- * `-2`, `-3`… so every id is unique.
+ * the row's name, else a content id of its values and ideal output (key order
+ * does not count); a repeat gets `-2`, `-3`… so every id is unique.
  *
  * @since 0.1.0
  */
 export const toRecords = (rows: ReadonlyArray<BasaltSchema.DatasetRow>): Array<DatasetRecord> => {
-  const seen = new Map<string, number>()
+  const unique = repeatCounter()
   return rows.map((row): DatasetRecord => {
     const marker = readMarker(row.metadata)
     const base = marker?.id ??
       (row.name !== undefined && row.name.trim() !== ""
         ? row.name
-        : `row-${
-          createHash("sha256").update(JSON.stringify([row.values, row.idealOutput ?? null])).digest("hex").slice(0, 16)
-        }`)
-    const count = (seen.get(base) ?? 0) + 1
-    seen.set(base, count)
-    const id = count === 1 ? base : `${base}-${count}`
+        : `row-${contentId([row.values, row.idealOutput ?? null], 16)}`)
+    const id = unique(base)
     const json = new Set(marker?.json ?? [])
     let input: unknown
     if (marker?.scalar !== undefined) {
@@ -158,7 +153,7 @@ export const toRow = (
         Records.set(values, column, value)
         return true
       }
-      const text = JSON.stringify(toJson(value))
+      const text = JSON.stringify(safeCopy(value))
       if (text === undefined) return false
       Records.set(values, column, text)
       json.push(column)
@@ -179,7 +174,7 @@ export const toRow = (
     if (record.expected !== undefined) {
       if (typeof record.expected === "string") idealOutput = record.expected
       else {
-        idealOutput = JSON.stringify(toJson(record.expected))
+        idealOutput = JSON.stringify(safeCopy(record.expected))
         expectedJson = true
         if (idealOutput === undefined) return fail(".expected", "the expected value cannot be stored as JSON")
       }
@@ -198,7 +193,7 @@ export const toRow = (
       values,
       name: record.id,
       ...(idealOutput !== undefined ? { idealOutput } : {}),
-      metadata: { ...(toJson(record.metadata ?? {}) as Record<string, unknown>), [reservedKey]: marker }
+      metadata: { ...(safeCopy(record.metadata ?? {}) as Record<string, unknown>), [reservedKey]: marker }
     })
   })
 

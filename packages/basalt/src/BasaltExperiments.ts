@@ -27,12 +27,13 @@
  */
 import type { EvalResult, Experiment } from "@promptops/core/Experiment"
 import * as Experiments from "@promptops/core/Experiments"
+import { safeCopy } from "@promptops/core/Json"
 import { invalidInput, NotFound } from "@promptops/core/PromptOpsError"
 import * as Trace from "@promptops/core/Trace"
 import { Effect, Layer, Option, Stream } from "effect"
 import { BasaltClient, provider, type TraceInput } from "./BasaltClient.js"
 import * as BasaltWarning from "./BasaltWarning.js"
-import { toIo, toJson } from "./internal/json.js"
+import { toIo } from "./internal/json.js"
 
 /**
  * @since 0.1.0
@@ -74,8 +75,8 @@ export const toTrace = (
   output: toIo(result.output),
   ...(result.expected !== undefined ? { idealOutput: toIo(result.expected) } : {}),
   metadata: {
-    ...(toJson(result.metadata) as Record<string, unknown>),
-    promptops: toJson({
+    ...(safeCopy(result.metadata) as Record<string, unknown>),
+    promptops: safeCopy({
       experimentName: experiment.name,
       caseId: result.caseId,
       trial: result.trial,

@@ -51,6 +51,7 @@
  * @since 0.1.0
  */
 import { Tracing } from "@promptops/core/Tracing"
+import { isPlainObject, safeCopy } from "@promptops/core/Json"
 import { isRetryable, type PromptOpsError } from "@promptops/core/PromptOpsError"
 import * as Records from "@promptops/core/Records"
 import type { SpanRecord } from "@promptops/core/SpanRecord"
@@ -59,7 +60,7 @@ import { Clock, Context, Duration, Effect, Layer } from "effect"
 import { BasaltClient, type TraceInput } from "./BasaltClient.js"
 import type * as BasaltSchema from "./BasaltSchema.js"
 import * as BasaltWarning from "./BasaltWarning.js"
-import { isoTime, isPlainObject, toIo, toJson } from "./internal/json.js"
+import { isoTime, toIo } from "./internal/json.js"
 
 /**
  * @since 0.1.0
@@ -247,7 +248,7 @@ export const toLog = (
     ...(record.input !== undefined ? { input: toIo(record.input) } : {}),
     ...(record.output !== undefined ? { output: toIo(record.output) } : {}),
     ...(record.expected !== undefined ? { idealOutput: toIo(record.expected) } : {}),
-    metadata: toJson(metadata) as Record<string, unknown>,
+    metadata: safeCopy(metadata) as Record<string, unknown>,
     ...(evaluators !== undefined && evaluators.length > 0 ? { evaluators } : {})
   }
   if (!isGeneration) return { ...common, type: type as Exclude<LogType, "generation"> }
@@ -273,7 +274,7 @@ export const toLog = (
       ? {
         variables: Object.entries(variables).map(([label, value]) => ({
           label,
-          value: value === null || value === undefined ? null : typeof value === "string" ? value : JSON.stringify(toJson(value)) ?? null
+          value: value === null || value === undefined ? null : typeof value === "string" ? value : JSON.stringify(safeCopy(value)) ?? null
         }))
       }
       : {})
@@ -347,7 +348,7 @@ export const toTrace = (
     ...(top.input !== undefined ? { input: toIo(top.input) } : {}),
     ...(top.output !== undefined ? { output: toIo(top.output) } : {}),
     ...(top.expected !== undefined ? { idealOutput: toIo(top.expected) } : {}),
-    metadata: toJson(metadata) as Record<string, unknown>,
+    metadata: safeCopy(metadata) as Record<string, unknown>,
     ...(user !== undefined ? { user } : {}),
     ...(organization !== undefined ? { organization } : {}),
     ...(startTime !== undefined ? { startTime } : {}),

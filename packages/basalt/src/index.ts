@@ -9,6 +9,8 @@ export * as Basalt from "./Basalt.js"
 /** @since 0.1.0 */
 export * as BasaltClient from "./BasaltClient.js"
 /** @since 0.1.0 */
+export * as BasaltConfig from "./BasaltConfig.js"
+/** @since 0.1.0 */
 export * as BasaltDatasets from "./BasaltDatasets.js"
 /** @since 0.1.0 */
 export * as BasaltDatasetsExtra from "./BasaltDatasetsExtra.js"

@@ -485,13 +485,12 @@ describe("BasaltClient", () => {
         const config = ConfigProvider.fromMap(
           new Map([["BASALT_API_KEY", "k"], ["BASALT_FEATURE", "from-env"]])
         )
-        const layer = Basalt.layerConfig(
-          {
-            apiKey: Config.redacted("BASALT_API_KEY"),
-            featureSlug: Config.string("BASALT_FEATURE").pipe(Config.withDefault(undefined))
-          },
-          { prompts: { onFallback: "accept" }, retry: false }
-        ).pipe(Layer.provide(fake.layer), Layer.provide(Layer.setConfigProvider(config)))
+        const layer = Basalt.layerConfig({
+          apiKey: Config.redacted("BASALT_API_KEY"),
+          featureSlug: Config.string("BASALT_FEATURE").pipe(Config.withDefault(undefined)),
+          prompts: { onFallback: "accept" },
+          retry: false
+        }).pipe(Layer.provide(fake.layer), Layer.provide(Layer.setConfigProvider(config)))
         const listed = yield* Effect.flatMap(Prompts, (prompts) => Stream.runCollect(prompts.list())).pipe(
           Effect.provide(layer),
           Effect.map(Chunk.toReadonlyArray)

@@ -86,6 +86,18 @@ describe("BasaltDatasets", () => {
       assert.strictEqual(first[2]!.metadata, undefined)
     }))
 
+  it("a row's content id does not depend on the key order of its values (ids of sorted rows unchanged)", () => {
+    const [sorted, reordered, other] = BasaltDatasets.toRecords([
+      { values: { a: "1", b: "2" }, idealOutput: "x" },
+      { values: { b: "2", a: "1" }, idealOutput: "x" },
+      { values: { a: "1", b: "2" }, idealOutput: "y" }
+    ])
+    // The id Basalt rows with sorted values had before the shared content id (sha256 of their JSON).
+    assert.strictEqual(sorted!.id, "row-67ce41e183f20691")
+    assert.strictEqual(reordered!.id, "row-67ce41e183f20691-2")
+    assert.notStrictEqual(other!.id.slice(0, 20), sorted!.id)
+  })
+
   it.effect("insert then records gives back ids, inputs (JSON values too), expected, metadata and tags", () =>
     Effect.gen(function*() {
       const { captured, layer } = datasetsWith(datasetStore([{ name: "q", type: "text" }, { name: "n", type: "json" }, {

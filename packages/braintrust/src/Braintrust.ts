@@ -12,6 +12,9 @@
  *   orgName: Config.string("BRAINTRUST_ORG_NAME").pipe(Config.withDefault(undefined)),
  *   project: Config.string("BRAINTRUST_PROJECT")
  * }).pipe(Layer.provide(FetchHttpClient.layer))
+ *
+ * // The same from the documented variables:
+ * const FromEnv = Braintrust.layerConfig(BraintrustConfig.config)
  * ```
  *
  * The project is resolved once and shared by every service: reads (get,

@@ -10,6 +10,8 @@ export * as Braintrust from "./Braintrust.js"
 /** @since 0.1.0 */
 export * as BraintrustClient from "./BraintrustClient.js"
 /** @since 0.1.0 */
+export * as BraintrustConfig from "./BraintrustConfig.js"
+/** @since 0.1.0 */
 export * as BraintrustDatasets from "./BraintrustDatasets.js"
 /** @since 0.1.0 */
 export * as BraintrustEval from "./BraintrustEval.js"

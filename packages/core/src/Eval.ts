@@ -16,34 +16,31 @@
  * input, expected, output and scores) → `task` → one span per scorer, named
  * after it. The promptops `Tracer` routes the whole tree to the experiment.
  *
+ * This module is the model and the run; one case × trial runs in
+ * `internal/caseRunner.ts`, and the data becomes cases and jobs in
+ * `internal/caseSources.ts`.
+ *
  * @since 0.1.0
  */
-import { createHash } from "node:crypto"
-import type { Clock, Scope, Tracer } from "effect"
-import {
-  Cause,
-  Chunk,
-  Duration,
-  Effect,
-  Exit,
-  FiberId,
-  FiberRef,
-  Layer,
-  Option,
-  Predicate,
-  Queue,
-  Schema,
-  Stream,
-  Take
-} from "effect"
+import type { Tracer } from "effect"
+import { Cause, Duration, Effect, Exit, FiberRef, Layer, Option, Predicate, Queue, Schema, Stream, Take } from "effect"
 import type { Metadata } from "./Dataset.js"
 import type { EvalResult, Experiment, ExperimentState, ExperimentSummary, Usage } from "./Experiment.js"
 import { Experiments } from "./Experiments.js"
-import * as Attr from "./internal/attributes.js"
-import * as CaseUsage from "./internal/caseUsage.js"
+import * as CaseRunner from "./internal/caseRunner.js"
+import {
+  invalid,
+  isPositiveInteger,
+  type Job,
+  loadData,
+  type LoadedData,
+  makeJobs,
+  NEEDS_FETCH,
+  totalOf
+} from "./internal/caseSources.js"
+import * as Json from "./Json.js"
 import type { InvalidInput, PromptOpsError } from "./PromptOpsError.js"
 import { invalidInput } from "./PromptOpsError.js"
-import * as Records from "./Records.js"
 
 // ---------------------------------------------------------------------------
 // Model
@@ -105,7 +102,7 @@ export interface TaskContext<X = unknown> {
 }
 
 /** @since 0.1.0 */
-export const TaskOutputTypeId: unique symbol = Symbol.for("@promptops/core/Eval/TaskOutput")
+export const TaskOutputTypeId: unique symbol = CaseRunner.TaskOutputTypeId
 /** @since 0.1.0 */
 export type TaskOutputTypeId = typeof TaskOutputTypeId
 
@@ -139,8 +136,6 @@ export const output = <O>(
   value: O,
   extras: { readonly usage?: Usage | undefined; readonly metadata?: Metadata | undefined }
 ): TaskOutput<O> => ({ [TaskOutputTypeId]: TaskOutputTypeId, output: value, usage: extras.usage, metadata: extras.metadata })
-
-const isTaskOutput = (u: unknown): u is TaskOutput<unknown> => Predicate.hasProperty(u, TaskOutputTypeId)
 
 /**
  * A named score. `score: null` means the scorer chose to skip this case.
@@ -354,68 +349,19 @@ export class EvalTimeout extends Schema.TaggedError<EvalTimeout>("@promptops/cor
 // Case ids
 // ---------------------------------------------------------------------------
 
-/** JSON with sorted keys, safe for cycles and BigInt: equal inputs give equal text. */
-const canonicalJson = (value: unknown, ancestors: Array<object>): string => {
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(value)
-    case "number":
-      return Number.isFinite(value) ? String(value) : JSON.stringify(String(value))
-    case "boolean":
-      return String(value)
-    case "bigint":
-      return JSON.stringify(`${value}n`)
-    case "undefined":
-    case "function":
-    case "symbol":
-      return "null"
-  }
-  if (value === null) return "null"
-  const object = value as object
-  if (ancestors.includes(object)) return "\"[Circular]\""
-  if (typeof (object as { toJSON?: unknown }).toJSON === "function") {
-    return canonicalJson((object as { toJSON: () => unknown }).toJSON(), ancestors)
-  }
-  ancestors.push(object)
-  let out: string
-  if (Array.isArray(object)) {
-    out = `[${object.map((item) => canonicalJson(item, ancestors)).join(",")}]`
-  } else {
-    const record = object as Record<string, unknown>
-    const parts: Array<string> = []
-    for (const key of Object.keys(record).sort()) {
-      const item = record[key]
-      // As JSON does: keys with no JSON value are left out.
-      if (item === undefined || typeof item === "function" || typeof item === "symbol") continue
-      parts.push(`${JSON.stringify(key)}:${canonicalJson(item, ancestors)}`)
-    }
-    out = `{${parts.join(",")}}`
-  }
-  ancestors.pop()
-  return out
-}
-
 /**
  * The case id of an input without an id: 32 hex characters of the SHA-256 of
- * its JSON with sorted keys. Stable across runs and processes, so a baseline
- * matches its cases. Within a run, a repeated input gets `-2`, `-3`, … in data
- * order.
+ * its JSON with sorted keys (`Json.contentId`, over `Json.canonical`). Stable
+ * across runs and processes, so a baseline matches its cases. Within a run, a
+ * repeated input gets `-2`, `-3`, … in data order.
  *
  * @since 0.1.0
  */
-export const caseId = (input: unknown): string =>
-  createHash("sha256").update(canonicalJson(input, [])).digest("hex").slice(0, 32)
+export const caseId = (input: unknown): string => Json.contentId(input)
 
 // ---------------------------------------------------------------------------
 // Validation
 // ---------------------------------------------------------------------------
-
-const OPERATION = "Eval.run"
-
-const invalid = (path: string, description: string): InvalidInput =>
-  invalidInput({ operation: OPERATION, path: `${OPERATION}.${path}`, description })
-
-const isPositiveInteger = (u: unknown): u is number => typeof u === "number" && Number.isSafeInteger(u) && u >= 1
 
 const positiveInteger = (path: string, value: unknown, fallback: number): Effect.Effect<number, InvalidInput> =>
   value === undefined
@@ -491,544 +437,140 @@ const validate = (options: RunOptions<any, any, any, any, any, any, any, any, an
   })
 
 // ---------------------------------------------------------------------------
-// Cases and jobs
-// ---------------------------------------------------------------------------
-
-/** One case × trial to run. */
-interface Job {
-  readonly prepared: PreparedCase
-  readonly trial: number
-  /** Position in data order × trial order, to return results in that order. */
-  readonly sequence: number
-}
-
-interface PreparedCase {
-  readonly source: EvalCase
-  readonly caseId: string
-  readonly trials: number
-  readonly metadata: Metadata
-  readonly tags: ReadonlyArray<string>
-}
-
-const EMPTY_METADATA: Metadata = Object.freeze({})
-const EMPTY_TAGS: ReadonlyArray<string> = Object.freeze([])
-
-/**
- * Case ids derived from inputs, with how often each was seen in this run: a
- * repeated input gets `-2`, `-3`, … so its results do not overwrite the first
- * one's (backends key results by case id and trial).
- */
-type DerivedIds = Map<string, number>
-
-const derivedCaseId = (seen: DerivedIds, input: unknown): string => {
-  const id = caseId(input)
-  const count = (seen.get(id) ?? 0) + 1
-  seen.set(id, count)
-  return count === 1 ? id : `${id}-${count}`
-}
-
-const prepare = (
-  raw: unknown,
-  index: number,
-  defaultTrials: number,
-  seen: DerivedIds
-): PreparedCase | InvalidInput => {
-  const path = `data[${index}]`
-  if (typeof raw !== "object" || raw === null || !("input" in raw)) {
-    return invalid(path, `${path} must be an object with an \`input\``)
-  }
-  const source = raw as EvalCase
-  if (source.id !== undefined && (typeof source.id !== "string" || source.id.length === 0)) {
-    return invalid(`${path}.id`, `${path}.id must be a non-empty string when present`)
-  }
-  if (source.trials !== undefined && !isPositiveInteger(source.trials)) {
-    return invalid(`${path}.trials`, `${path}.trials must be an integer ≥ 1, got ${String(source.trials)}`)
-  }
-  return {
-    source,
-    caseId: source.id ?? derivedCaseId(seen, source.input),
-    trials: source.trials ?? defaultTrials,
-    metadata: source.metadata ?? EMPTY_METADATA,
-    tags: source.tags ?? EMPTY_TAGS
-  }
-}
-
-const NEEDS_FETCH: unique symbol = Symbol("NeedsFetch")
-
-/**
- * Cases, taken synchronously while some are at hand; `fetch` (serialised by
- * the caller) refills from an asynchronous source.
- */
-interface CaseSource<E, R> {
-  readonly take: () => unknown | typeof NEEDS_FETCH
-  readonly done: () => boolean
-  readonly ready: () => boolean
-  readonly fetch: Effect.Effect<void, E, R>
-}
-
-const iterableSource = (iterable: Iterable<unknown>): CaseSource<never, never> => {
-  const iterator = iterable[Symbol.iterator]()
-  let finished = false
-  return {
-    take: () => {
-      if (finished) return NEEDS_FETCH
-      const step = iterator.next()
-      if (step.done === true) {
-        finished = true
-        return NEEDS_FETCH
-      }
-      return step.value
-    },
-    done: () => finished,
-    ready: () => !finished,
-    fetch: Effect.void
-  }
-}
-
-const streamSource = <E, R>(
-  stream: Stream.Stream<unknown, E, R>
-): Effect.Effect<CaseSource<E, R>, never, R | Scope.Scope> =>
-  Effect.map(Stream.toPull(stream), (pull) => {
-    let chunk: ReadonlyArray<unknown> = []
-    let position = 0
-    let finished = false
-    return {
-      take: () => (position < chunk.length ? chunk[position++] : NEEDS_FETCH),
-      done: () => finished && position >= chunk.length,
-      ready: () => position < chunk.length,
-      fetch: Effect.matchEffect(pull, {
-        onSuccess: (next) =>
-          Effect.sync(() => {
-            chunk = Chunk.toReadonlyArray(next)
-            position = 0
-          }),
-        onFailure: (error) =>
-          Option.isNone(error)
-            ? Effect.sync(() => {
-              finished = true
-            })
-            : Effect.fail(error.value)
-      })
-    }
-  })
-
-/** Sums case × trial counts when the data is an array; unknown otherwise. */
-const totalOf = (data: unknown, trials: number): number | undefined => {
-  if (!Array.isArray(data)) return undefined
-  let total = 0
-  for (const item of data) {
-    const own = Predicate.hasProperty(item, "trials") ? item.trials : undefined
-    total += isPositiveInteger(own) ? own : trials
-  }
-  return total
-}
-
-// ---------------------------------------------------------------------------
-// One case × trial
-// ---------------------------------------------------------------------------
-
-const describeError = (error: unknown): string => {
-  if (error instanceof Error) {
-    if (error.message.length > 0) return error.message
-    return Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : error.name
-  }
-  if (typeof error === "string") return error
-  if (Predicate.hasProperty(error, "message") && typeof error.message === "string") return error.message
-  try {
-    return JSON.stringify(error) ?? String(error)
-  } catch {
-    return String(error)
-  }
-}
-
-const describeCause = (cause: Cause.Cause<unknown>): string =>
-  Cause.isInterruptedOnly(cause) ? "interrupted" : describeError(Cause.squash(cause))
-
-class ScoreError extends Error {}
-
-const inRange = (score: unknown): score is number =>
-  typeof score === "number" && Number.isFinite(score) && score >= 0 && score <= 1
-
-const checkScore = (value: unknown): Score => {
-  if (!Predicate.hasProperty(value, "name") || typeof value.name !== "string" || value.name.length === 0) {
-    throw new ScoreError(`returned a score without a name: ${describeError(value)}`)
-  }
-  if (!Predicate.hasProperty(value, "score")) {
-    throw new ScoreError(`returned "${value.name}" without a \`score\``)
-  }
-  const score = value.score
-  if (score !== null && !inRange(score)) {
-    throw new ScoreError(`score ${String(score)} for "${value.name}" is outside 0..1`)
-  }
-  const metadata = Predicate.hasProperty(value, "metadata") ? value.metadata : undefined
-  return metadata === undefined || metadata === null
-    ? { name: value.name, score }
-    : { name: value.name, score, metadata: metadata as Metadata }
-}
-
-/** Turns what a scorer returned into named scores, or throws a `ScoreError`. */
-const normalizeScores = (name: string, value: unknown): ReadonlyArray<Score> => {
-  if (value === null) return [{ name, score: null }]
-  if (typeof value === "number") {
-    if (!inRange(value)) throw new ScoreError(`score ${String(value)} is outside 0..1`)
-    return [{ name, score: value }]
-  }
-  if (Array.isArray(value)) return value.map(checkScore)
-  if (typeof value === "object") return [checkScore(value)]
-  throw new ScoreError(
-    `returned ${value === undefined ? "undefined" : typeof value}; expected a number in 0..1, ` +
-      "a { name, score } object, an array of them, or null to skip"
-  )
-}
-
-const addUsage = (left: Usage | undefined, right: Usage): Usage => {
-  if (left === undefined) return right
-  const sum = (a: number | undefined, b: number | undefined) =>
-    a === undefined ? b : b === undefined ? a : a + b
-  const merged: { -readonly [K in keyof Usage]: Usage[K] } = {}
-  const promptTokens = sum(left.promptTokens, right.promptTokens)
-  const completionTokens = sum(left.completionTokens, right.completionTokens)
-  const totalTokens = sum(left.totalTokens, right.totalTokens)
-  const cost = sum(left.cost, right.cost)
-  if (promptTokens !== undefined) merged.promptTokens = promptTokens
-  if (completionTokens !== undefined) merged.completionTokens = completionTokens
-  if (totalTokens !== undefined) merged.totalTokens = totalTokens
-  if (cost !== undefined) merged.cost = cost
-  return merged
-}
-
-const usageMetrics = (usage: Usage): Record<string, number> => {
-  const metrics: Record<string, number> = {}
-  for (const key of ["promptTokens", "completionTokens", "totalTokens", "cost"] as const) {
-    const value = usage[key]
-    if (value !== undefined) metrics[key] = value
-  }
-  return metrics
-}
-
-/**
- * One case × trial while it runs: the context its task sees, and what the
- * task annotated. One object per case rather than a context plus closures.
- */
-class CaseContext implements TaskContext<unknown>, CaseUsage.UsageSink {
-  usage: Usage | undefined = undefined
-  /** Usage annotated on spans below the task span (`Trace.annotate` in an LLM call), kept apart from the task span's own. */
-  spanUsage: Usage | undefined = undefined
-  extraMetadata: Record<string, unknown> | undefined = undefined
-  readonly caseId: string
-  readonly expected: unknown
-  readonly metadata: Metadata
-  readonly tags: ReadonlyArray<string>
-  constructor(prepared: PreparedCase, readonly trial: number) {
-    this.caseId = prepared.caseId
-    this.expected = prepared.source.expected
-    this.metadata = prepared.metadata
-    this.tags = prepared.tags
-  }
-  add(annotation: Annotation): void {
-    if (annotation.usage !== undefined) this.usage = addUsage(this.usage, annotation.usage)
-    if (annotation.metadata !== undefined) this.extraMetadata = { ...this.extraMetadata, ...annotation.metadata }
-  }
-  addUsage(usage: Usage): void {
-    this.spanUsage = addUsage(this.spanUsage, usage)
-  }
-  // A property, not a method: tasks destructure it (`(input, { annotate }) => …`).
-  readonly annotate = (annotation: Annotation): Effect.Effect<void> => Effect.sync(() => this.add(annotation))
-}
-
-/** A scorer's outcome: its scores, or why it has none. */
-type ScorerOutcome = { readonly scores: ReadonlyArray<Score> } | { readonly error: string }
-
-interface CaseRunner {
-  /**
-   * Runs one case × trial. `open` holds the spans of the case not yet ended,
-   * so that `abandon` can end them when the case is interrupted.
-   */
-  readonly run: (job: Job, open: Array<Tracer.Span>) => Effect.Effect<EvalResult, never, any>
-  readonly abandon: (open: Array<Tracer.Span>) => void
-}
-
-const NO_STACK = false as const
-
-/**
- * Runs `f` (user code building an effect), turning a synchronous throw into a
- * defect, as `Effect.suspend` would, without its extra step on the hot path.
- */
-const call = <A>(f: () => A): A | Effect.Effect<never> => {
-  try {
-    return f()
-  } catch (error) {
-    return Effect.die(error)
-  }
-}
-
-/** A task must return an effect; anything else (a promise, a value) is its defect, with a hint. */
-const effectOf = (value: unknown): Effect.Effect<unknown, unknown, any> =>
-  Effect.isEffect(value)
-    ? value as Effect.Effect<unknown, unknown, any>
-    : Effect.die(
-      new TypeError(
-        `the task returned ${Predicate.isPromiseLike(value) ? "a promise" : typeof value}, not an Effect ` +
-          "(wrap promise-based tasks with Eval.promiseTask)"
-      )
-    )
-
-const SUCCEEDED: Exit.Exit<void> = Exit.void
-const INTERRUPTED: Exit.Exit<never> = Exit.interrupt(FiberId.none)
-
-/**
- * Builds the runner of one case × trial.
- *
- * The spans are made with `Effect.makeSpan` and ended where the case already
- * branches on success or failure, rather than with `Effect.useSpan`, whose
- * per-span finaliser would double the runner's cost; a span left open by an
- * interruption is ended by the worker (see `open`). Each span gets its parent
- * explicitly, and only user code (the task, a scorer returning an effect) gets
- * it in its context, since providing a context costs more than a span.
- */
-const makeCaseRunner = (options: {
-  readonly experimentId: string
-  readonly task: (input: unknown, context: TaskContext<unknown>) => Effect.Effect<unknown, unknown, any>
-  readonly scorers: ReadonlyArray<Scorer<unknown, unknown, unknown, any>>
-  readonly timeout: Duration.Duration | undefined
-  readonly clock: Clock.Clock
-  readonly timingEnabled: boolean
-}): CaseRunner => {
-  const { clock, experimentId, scorers, task, timeout, timingEnabled } = options
-  const timeoutMessage = timeout === undefined ? "" : `timed out after ${Duration.format(timeout)}`
-  const timeoutMillis = timeout === undefined ? 0 : Duration.toMillis(timeout)
-  const nowMillis = () => Number(clock.unsafeCurrentTimeNanos()) / 1e6
-  const endSpan = (span: Tracer.Span, exit: Exit.Exit<unknown, unknown>): void => {
-    if (span.status._tag !== "Ended") span.end(timingEnabled ? clock.unsafeCurrentTimeNanos() : BigInt(0), exit)
-  }
-
-  /** Names a scorer's return value and ends its span: success, or a scorer error. */
-  const settle = (span: Tracer.Span, name: string, value: unknown): ScorerOutcome => {
-    let scores: ReadonlyArray<Score>
-    try {
-      scores = normalizeScores(name, value)
-    } catch (error) {
-      endSpan(span, Exit.fail(error))
-      return { error: describeError(error) }
-    }
-    const record: Record<string, number | null> = {}
-    for (const score of scores) Records.set(record, score.name, score.score)
-    span.attribute(Attr.SCORES, record)
-    endSpan(span, SUCCEEDED)
-    return { scores }
-  }
-
-  const runScorer = (
-    scorer: Scorer<unknown, unknown, unknown, any>,
-    args: ScorerArgs,
-    root: Tracer.Span,
-    open: Array<Tracer.Span>
-  ): Effect.Effect<ScorerOutcome, never, any> =>
-    Effect.flatMap(Effect.makeSpan(scorer.name, { parent: root, captureStackTrace: NO_STACK }), (span) => {
-      open.push(span)
-      span.attribute(Attr.KIND, "score")
-      span.attribute(Attr.INPUT, args)
-      const value = call(() => scorer.score(args))
-      const pending: Effect.Effect<unknown, unknown, any> | undefined = Effect.isEffect(value)
-        ? Effect.withParentSpan(value as Effect.Effect<unknown, unknown, any>, span)
-        : Predicate.isPromiseLike(value)
-        ? Effect.tryPromise({ try: () => Promise.resolve(value), catch: (error) => error })
-        : undefined
-      // A plain value (the common case) is settled without another step.
-      if (pending === undefined) return Effect.succeed(settle(span, scorer.name, value))
-      return Effect.matchCause(pending, {
-        onSuccess: (resolved) => settle(span, scorer.name, resolved),
-        onFailure: (cause): ScorerOutcome => {
-          endSpan(span, Exit.failCause(cause))
-          return { error: describeCause(cause) }
-        }
-      })
-    })
-
-  const runScorers = (
-    args: ScorerArgs,
-    root: Tracer.Span,
-    open: Array<Tracer.Span>,
-    remainingMillis: number
-  ): Effect.Effect<ScorerOutcome | ReadonlyArray<ScorerOutcome>, never, any> => {
-    if (scorers.length === 1) {
-      // The common case: no fiber per scorer.
-      const one = runScorer(scorers[0]!, args, root, open)
-      return timeout === undefined ? one : Effect.map(
-        Effect.timeoutOption(one, Duration.millis(Math.max(remainingMillis, 0))),
-        Option.getOrElse((): ScorerOutcome => ({ error: timeoutMessage }))
-      )
-    }
-    const outcomes: Array<ScorerOutcome | undefined> = new Array(scorers.length)
-    const all = Effect.forEach(
-      scorers,
-      (scorer, i) =>
-        Effect.map(runScorer(scorer, args, root, open), (outcome) => {
-          outcomes[i] = outcome
-        }),
-      { concurrency: "unbounded", discard: true }
-    )
-    const bounded = timeout === undefined ? all : Effect.asVoid(
-      Effect.timeoutOption(all, Duration.millis(Math.max(remainingMillis, 0)))
-    )
-    // A scorer still running at the deadline was interrupted: it timed out.
-    return Effect.map(bounded, () => Array.from(outcomes, (outcome) => outcome ?? { error: timeoutMessage }))
-  }
-
-  const ROOT_SPAN: Tracer.SpanOptions = { root: true, captureStackTrace: NO_STACK }
-
-  const abandon = (open: Array<Tracer.Span>): void => {
-    // Children first, so no span ends before one of its own.
-    for (let i = open.length - 1; i >= 0; i--) endSpan(open[i]!, INTERRUPTED)
-    open.length = 0
-  }
-
-  const run = (job: Job, open: Array<Tracer.Span>): Effect.Effect<EvalResult, never, any> => {
-    const { prepared, trial } = job
-    const { source } = prepared
-    return Effect.flatMap(Effect.makeSpan("eval", ROOT_SPAN), (root) => {
-      open.push(root)
-      // Attributes are set here rather than through the span options, which
-      // would cost an object and an `Object.entries` per span.
-      root.attribute(Attr.KIND, "eval")
-      root.attribute(Attr.EXPERIMENT_ID, experimentId)
-      root.attribute(Attr.INPUT, source.input)
-      if (source.expected !== undefined) root.attribute(Attr.EXPECTED, source.expected)
-      if (prepared.tags.length > 0) root.attribute(Attr.TAGS, prepared.tags)
-      const context = new CaseContext(prepared, trial)
-
-      // Plain assignments rather than spreads: this runs once per case × trial.
-      const resultOf = (
-        output: unknown,
-        scores: Record<string, number | null>,
-        metadata: Metadata,
-        durationMs: number
-      ): { -readonly [K in keyof EvalResult]: EvalResult[K] } => {
-        const result: { -readonly [K in keyof EvalResult]: EvalResult[K] } = {
-          caseId: prepared.caseId,
-          trial,
-          input: source.input,
-          output,
-          scores,
-          metadata,
-          durationMs,
-          traceId: root.traceId,
-          spanId: root.spanId
-        }
-        if (source.expected !== undefined) result.expected = source.expected
-        if (source.tags !== undefined) result.tags = source.tags
-        if (context.spanUsage !== undefined) result.usage = addUsage(context.usage, context.spanUsage)
-        else if (context.usage !== undefined) result.usage = context.usage
-        return result
-      }
-      const metadataOf = (extra: Record<string, unknown> | undefined): Metadata =>
-        context.extraMetadata === undefined && extra === undefined
-          ? (source.metadata ?? {})
-          : { ...prepared.metadata, ...context.extraMetadata, ...extra }
-      /** Ends what is still open (scorers cut by the deadline), then the root. */
-      const finish = (exit: Exit.Exit<unknown, unknown>): void => {
-        for (let i = open.length - 1; i >= 0; i--) {
-          const span = open[i]!
-          if (span !== root) endSpan(span, INTERRUPTED)
-        }
-        endSpan(root, exit)
-        open.length = 0
-      }
-
-      return Effect.flatMap(Effect.makeSpan("task", { parent: root, captureStackTrace: NO_STACK }), (taskSpan) => {
-        open.push(taskSpan)
-        // The mark `Trace.annotate({ usage })` finds from the task's own spans.
-        ;(taskSpan as unknown as { [CaseUsage.CASE]: CaseUsage.UsageSink })[CaseUsage.CASE] = context
-        taskSpan.attribute(Attr.KIND, "task")
-        taskSpan.attribute(Attr.INPUT, source.input)
-        const started = nowMillis()
-        let taskEffect: Effect.Effect<unknown, unknown, any> = Effect.withParentSpan(
-          effectOf(call(() => task(source.input, context))),
-          taskSpan
-        )
-        if (timeout !== undefined) {
-          taskEffect = Effect.timeoutFail(taskEffect, {
-            duration: timeout,
-            onTimeout: () => new Cause.TimeoutException(timeoutMessage)
-          })
-        }
-
-        return Effect.matchCauseEffect(taskEffect, {
-          onFailure: (cause) => {
-            const durationMs = nowMillis() - started
-            // The `task` and `eval` spans end with the task's failure; the run goes on.
-            const exit = Exit.failCause(cause)
-            endSpan(taskSpan, exit)
-            const metadata = metadataOf(undefined)
-            const result = resultOf(undefined, {}, metadata, durationMs)
-            result.error = describeCause(cause)
-            if (context.extraMetadata !== undefined) root.attribute(Attr.METADATA, metadata)
-            finish(exit)
-            return Effect.succeed(result as EvalResult)
-          },
-          onSuccess: (value) => {
-            const durationMs = nowMillis() - started
-            let output = value
-            if (isTaskOutput(value)) {
-              context.add(value)
-              output = value.output
-            }
-            taskSpan.attribute(Attr.OUTPUT, output)
-            if (context.usage !== undefined) taskSpan.attribute(Attr.METRICS, usageMetrics(context.usage))
-            endSpan(taskSpan, SUCCEEDED)
-            root.attribute(Attr.OUTPUT, output)
-            const args: ScorerArgs = {
-              input: source.input,
-              output,
-              expected: source.expected,
-              metadata: prepared.metadata,
-              tags: prepared.tags,
-              caseId: prepared.caseId,
-              trial
-            }
-            return Effect.map(runScorers(args, root, open, timeoutMillis - durationMs), (outcomes): EvalResult => {
-              const scores: Record<string, number | null> = {}
-              let scorerErrors: Record<string, string> | undefined
-              let scoreMetadata: Record<string, Metadata> | undefined
-              const list: ReadonlyArray<ScorerOutcome> = Array.isArray(outcomes) ? outcomes : [outcomes]
-              for (let i = 0; i < list.length; i++) {
-                const outcome = list[i]!
-                const name = scorers[i]!.name
-                if ("error" in outcome) {
-                  Records.set(scorerErrors ??= {}, name, outcome.error)
-                  continue
-                }
-                for (const score of outcome.scores) {
-                  if (Object.hasOwn(scores, score.name)) {
-                    Records.set(scorerErrors ??= {}, name, `score "${score.name}" was already given by another scorer`)
-                    continue
-                  }
-                  Records.set(scores, score.name, score.score)
-                  if (score.metadata !== undefined) Records.set(scoreMetadata ??= {}, score.name, score.metadata)
-                }
-              }
-              let extra: Record<string, unknown> | undefined
-              if (scoreMetadata !== undefined) (extra ??= {}).scoreMetadata = scoreMetadata
-              const metadata = metadataOf(extra)
-              root.attribute(Attr.SCORES, scores)
-              if (extra !== undefined || context.extraMetadata !== undefined) root.attribute(Attr.METADATA, metadata)
-              finish(SUCCEEDED)
-              const result = resultOf(output, scores, metadata, durationMs)
-              if (scorerErrors !== undefined) result.scorerErrors = scorerErrors
-              return result
-            })
-          }
-        })
-      })
-    })
-  }
-
-  return { run, abandon }
-}
-
-// ---------------------------------------------------------------------------
 // The run
 // ---------------------------------------------------------------------------
+
+/** The run's counts so far, and the experiment states built from them. */
+class RunCounts {
+  completed = 0
+  failed = 0
+  scorerErrors = 0
+  constructor(readonly total: number | undefined) {}
+
+  state(
+    status: ExperimentState["status"],
+    extra?: { readonly gate?: "passed" | "failed"; readonly reason?: string }
+  ): ExperimentState {
+    return {
+      status,
+      ...(this.total !== undefined ? { total: this.total } : {}),
+      completed: this.completed,
+      errors: this.failed,
+      scorerErrors: this.scorerErrors,
+      ...extra
+    }
+  }
+
+  /** The state of a run that ended early, from why it ended. */
+  endState(cause: Cause.Cause<unknown>): ExperimentState {
+    const failure = Cause.failureOption(cause)
+    if (Option.isSome(failure) && failure.value instanceof EvalTimeout) {
+      return this.state("partial", { reason: `overall timeout (${failure.value.timeout})` })
+    }
+    if (Cause.isInterruptedOnly(cause)) return this.state("partial", { reason: "interrupted" })
+    return this.state("failed", { reason: CaseRunner.describeCause(cause) })
+  }
+}
+
+/** Where finished results go: batches to `Experiments.log`, the summary's list, and (optionally) the returned one. */
+interface ResultLog<RP> {
+  /** Records a result; returns the effect still to run (progress, a full batch), if any. */
+  readonly complete: (job: Job, result: EvalResult) => Effect.Effect<void, PromptOpsError, RP> | undefined
+  /** Logs the results still waiting for a full batch. */
+  readonly flush: Effect.Effect<void, PromptOpsError>
+  /** Every result, for the summary: the runner holds them, so it never reads them back from the backend. */
+  readonly held: ReadonlyArray<EvalResult>
+  /** With their position in data × trial order; `undefined` with `returnResults: false`. */
+  readonly collected: Array<readonly [number, EvalResult]> | undefined
+}
+
+const makeResultLog = <RP>(options: {
+  readonly experiments: Experiments.Service
+  readonly experiment: Experiment
+  readonly counts: RunCounts
+  readonly batchSize: number
+  readonly returnResults: boolean
+  readonly onProgress: ((event: EvalEvent) => Effect.Effect<void, never, RP>) | undefined
+}): Effect.Effect<ResultLog<RP>> =>
+  Effect.map(Effect.makeSemaphore(1), (logLock) => {
+    const { batchSize, counts, experiment, experiments, onProgress } = options
+    const total = counts.total
+    // Results waiting for the next `Experiments.log`, and (optionally) all of them.
+    let pending: Array<EvalResult> = []
+    const collected: Array<readonly [number, EvalResult]> | undefined = options.returnResults ? [] : undefined
+    const held: Array<EvalResult> = []
+    // A 413 splits the batch in halves, down to one result: `log` is idempotent
+    // per case × trial (the conformance contract), so re-sending a part is safe.
+    const logSplitting = (batch: ReadonlyArray<EvalResult>): Effect.Effect<void, PromptOpsError> =>
+      Effect.catchIf(
+        experiments.log(experiment.id, batch),
+        (error) => error._tag === "PayloadTooLarge" && batch.length > 1,
+        () => {
+          const half = Math.ceil(batch.length / 2)
+          return Effect.zipRight(logSplitting(batch.slice(0, half)), logSplitting(batch.slice(half)))
+        }
+      )
+    // Uninterruptible: a batch taken out of `pending` is logged, never dropped.
+    const logBatch = (batch: ReadonlyArray<EvalResult>) =>
+      Effect.uninterruptible(logLock.withPermits(1)(logSplitting(batch)))
+    const flush = Effect.suspend(() => {
+      if (pending.length === 0) return Effect.void
+      const batch = pending
+      pending = []
+      return logBatch(batch)
+    })
+    const complete = (job: Job, result: EvalResult): Effect.Effect<void, PromptOpsError, RP> | undefined => {
+      counts.completed++
+      if (result.error !== undefined) counts.failed++
+      if (result.scorerErrors !== undefined) counts.scorerErrors += Object.keys(result.scorerErrors).length
+      collected?.push([job.sequence, result])
+      held.push(result)
+      pending.push(result)
+      const progress = onProgress === undefined
+        ? undefined
+        : onProgress({ _tag: "CaseCompleted", result, completed: counts.completed, failed: counts.failed, total })
+      if (pending.length < batchSize) return progress
+      const batch = pending
+      pending = []
+      return progress === undefined ? logBatch(batch) : Effect.zipRight(progress, logBatch(batch))
+    }
+    return { complete, flush, held, collected }
+  })
+
+/**
+ * Runs every case × trial of the data: `concurrency` workers (fewer when the
+ * data holds fewer jobs), each taking the next job, running it and handing
+ * its result to `complete`. An invalid case fails the run. Its requirements
+ * are `any`: the runner erases the task's and scorers' (`run`'s signature
+ * states them).
+ */
+const processCases = <ED, RD, RP>(options: {
+  readonly data: LoadedData<ED, RD>
+  readonly trials: number
+  readonly workers: number
+  readonly runner: CaseRunner.CaseRunner
+  readonly complete: (job: Job, result: EvalResult) => Effect.Effect<void, PromptOpsError, RP> | undefined
+}): Effect.Effect<void, ED | InvalidInput | PromptOpsError, any> =>
+  Effect.gen(function*() {
+    const { complete, runner } = options
+    const jobs = yield* makeJobs(options.data, options.trials)
+    const worker = Effect.suspend(() => {
+      // The spans of this worker's case in flight, ended here if it is interrupted.
+      const open: Array<Tracer.Span> = []
+      return Effect.gen(function*() {
+        for (;;) {
+          const taken = jobs.take()
+          if (taken !== undefined && taken !== NEEDS_FETCH && !("prepared" in taken)) return yield* Effect.fail(taken)
+          const job = taken === NEEDS_FETCH ? yield* jobs.next : taken
+          if (job === undefined) return
+          const result = yield* runner.run(job, open)
+          const after = complete(job, result)
+          if (after !== undefined) yield* after
+        }
+      }).pipe(Effect.onInterrupt(() => Effect.sync(() => runner.abandon(open))))
+    })
+    yield* Effect.all(Array.from({ length: options.workers }, () => worker), { concurrency: "unbounded", discard: true })
+  })
 
 /**
  * Runs an eval: creates the experiment, runs every case × trial (at most
@@ -1090,47 +632,9 @@ export const run = <
 
       // Data given as an effect is loaded before the experiment exists, so a
       // failing load leaves no empty experiment behind.
-      const data: unknown = options.data
-      let streamData: Stream.Stream<unknown, ED, RD> | undefined
-      let iterableData: Iterable<unknown> | undefined
-      if (Predicate.hasProperty(data, Stream.StreamTypeId)) {
-        streamData = data as Stream.Stream<unknown, ED, RD>
-      } else if (Effect.isEffect(data)) {
-        const load = data as Effect.Effect<Iterable<unknown>, ED, RD>
-        iterableData = yield* (services === undefined ? load : Effect.provide(load, services))
-      } else {
-        iterableData = data as Iterable<unknown>
-      }
-      if (streamData === undefined && !Predicate.isIterable(iterableData)) {
-        return yield* Effect.fail(
-          invalid("data", "data must be a Stream, an array or iterable of cases, or an Effect producing one")
-        )
-      }
-      const total = iterableData === undefined ? undefined : totalOf(iterableData, settings.trials)
-
-      let completed = 0
-      let failed = 0
-      let scorerErrors = 0
-      const stateOf = (
-        status: ExperimentState["status"],
-        extra?: { readonly gate?: "passed" | "failed"; readonly reason?: string }
-      ): ExperimentState => ({
-        status,
-        ...(total !== undefined ? { total } : {}),
-        completed,
-        errors: failed,
-        scorerErrors,
-        ...extra
-      })
-      /** The state of a run that ended early, from why it ended. */
-      const endState = (cause: Cause.Cause<unknown>): ExperimentState => {
-        const failure = Cause.failureOption(cause)
-        if (Option.isSome(failure) && failure.value instanceof EvalTimeout) {
-          return stateOf("partial", { reason: `overall timeout (${failure.value.timeout})` })
-        }
-        if (Cause.isInterruptedOnly(cause)) return stateOf("partial", { reason: "interrupted" })
-        return stateOf("failed", { reason: describeCause(cause) })
-      }
+      const data = yield* loadData<ED, RD>(options.data, services)
+      const total = data._tag === "Iterable" ? totalOf(data.iterable, settings.trials) : undefined
+      const counts = new RunCounts(total)
 
       const created = yield* experiments.create({
         name: options.name,
@@ -1138,14 +642,14 @@ export const run = <
         dataset: options.dataset,
         metadata: options.metadata
       })
-      ending = (cause) => experiments.setState(created.id, endState(cause))
-      const running = stateOf("running")
+      ending = (cause) => experiments.setState(created.id, counts.endState(cause))
+      const running = counts.state("running")
       yield* experiments.setState(created.id, running)
       const experiment: Experiment = { ...created, state: running }
       const onProgress = options.onProgress
       if (onProgress !== undefined) yield* onProgress({ _tag: "Started", experiment, total })
 
-      const runner = makeCaseRunner({
+      const runner = CaseRunner.makeCaseRunner({
         experimentId: experiment.id,
         task: options.task as any,
         scorers: options.scorers as any,
@@ -1153,109 +657,20 @@ export const run = <
         clock,
         timingEnabled: yield* FiberRef.get(FiberRef.currentTracerTimingEnabled)
       })
-
-      // Results waiting for the next `Experiments.log`, and (optionally) all of them.
-      let pending: Array<EvalResult> = []
-      const collected: Array<readonly [number, EvalResult]> | undefined = options.returnResults === false
-        ? undefined
-        : []
-      // Every result, for the summary: the runner holds them, so it never reads them back from the backend.
-      const held: Array<EvalResult> = []
-      const logLock = yield* Effect.makeSemaphore(1)
-      // A 413 splits the batch in halves, down to one result: `log` is idempotent
-      // per case × trial (the conformance contract), so re-sending a part is safe.
-      const logSplitting = (batch: ReadonlyArray<EvalResult>): Effect.Effect<void, PromptOpsError> =>
-        Effect.catchIf(
-          experiments.log(experiment.id, batch),
-          (error) => error._tag === "PayloadTooLarge" && batch.length > 1,
-          () => {
-            const half = Math.ceil(batch.length / 2)
-            return Effect.zipRight(logSplitting(batch.slice(0, half)), logSplitting(batch.slice(half)))
-          }
-        )
-      // Uninterruptible: a batch taken out of `pending` is logged, never dropped.
-      const logBatch = (batch: ReadonlyArray<EvalResult>) =>
-        Effect.uninterruptible(logLock.withPermits(1)(logSplitting(batch)))
-      const flush = Effect.suspend(() => {
-        if (pending.length === 0) return Effect.void
-        const batch = pending
-        pending = []
-        return logBatch(batch)
+      const results = yield* makeResultLog({
+        experiments,
+        experiment,
+        counts,
+        batchSize: settings.batchSize,
+        returnResults: options.returnResults !== false,
+        onProgress
       })
-
-      /** Records a result; returns the effect still to run (progress, a full batch), if any. */
-      const complete = (job: Job, result: EvalResult): Effect.Effect<void, PromptOpsError, RP> | undefined => {
-        completed++
-        if (result.error !== undefined) failed++
-        if (result.scorerErrors !== undefined) scorerErrors += Object.keys(result.scorerErrors).length
-        collected?.push([job.sequence, result])
-        held.push(result)
-        pending.push(result)
-        const progress = onProgress === undefined
-          ? undefined
-          : onProgress({ _tag: "CaseCompleted", result, completed, failed, total })
-        if (pending.length < settings.batchSize) return progress
-        const batch = pending
-        pending = []
-        return progress === undefined ? logBatch(batch) : Effect.zipRight(progress, logBatch(batch))
-      }
-
-      const work = Effect.gen(function*() {
-        const source: CaseSource<ED, RD> = streamData !== undefined
-          ? yield* streamSource(streamData)
-          : iterableSource(iterableData!)
-        const fetchLock = yield* Effect.makeSemaphore(1)
-        const fetch = fetchLock.withPermits(1)(
-          Effect.suspend(() => (source.ready() || source.done() ? Effect.void : source.fetch))
-        )
-
-        // Jobs are handed out synchronously from the current case; a new case is
-        // taken from the source only when the trials of the current one are out.
-        let current: PreparedCase | undefined
-        let nextTrial = 0
-        let caseIndex = 0
-        let sequence = 0
-        const seen: DerivedIds = new Map()
-        const takeJob = (): Job | undefined | InvalidInput | typeof NEEDS_FETCH => {
-          for (;;) {
-            if (current !== undefined && nextTrial < current.trials) {
-              return { prepared: current, trial: nextTrial++, sequence: sequence++ }
-            }
-            const raw = source.take()
-            if (raw === NEEDS_FETCH) return source.done() ? undefined : NEEDS_FETCH
-            const prepared = prepare(raw, caseIndex++, settings.trials, seen)
-            if (!("caseId" in prepared)) return prepared
-            current = prepared
-            nextTrial = 0
-          }
-        }
-        // The slow path: refill from the source, or fail on an invalid case.
-        const nextJob: Effect.Effect<Job | undefined, ED | InvalidInput, RD> = Effect.suspend(
-          function loop(): Effect.Effect<Job | undefined, ED | InvalidInput, RD> {
-            const taken = takeJob()
-            if (taken === NEEDS_FETCH) return Effect.zipRight(fetch, Effect.suspend(loop))
-            if (taken !== undefined && !("prepared" in taken)) return Effect.fail(taken)
-            return Effect.succeed(taken)
-          }
-        )
-
-        const worker = Effect.suspend(() => {
-          // The spans of this worker's case in flight, ended here if it is interrupted.
-          const open: Array<Tracer.Span> = []
-          return Effect.gen(function*() {
-            for (;;) {
-              const taken = takeJob()
-              if (taken !== undefined && taken !== NEEDS_FETCH && !("prepared" in taken)) return yield* Effect.fail(taken)
-              const job = taken === NEEDS_FETCH ? yield* nextJob : taken
-              if (job === undefined) return
-              const result = yield* runner.run(job, open)
-              const after = complete(job, result)
-              if (after !== undefined) yield* after
-            }
-          }).pipe(Effect.onInterrupt(() => Effect.sync(() => runner.abandon(open))))
-        })
-        const workers = total === undefined ? settings.concurrency : Math.min(settings.concurrency, total)
-        yield* Effect.all(Array.from({ length: workers }, () => worker), { concurrency: "unbounded", discard: true })
+      const work = processCases({
+        data,
+        trials: settings.trials,
+        workers: total === undefined ? settings.concurrency : Math.min(settings.concurrency, total),
+        runner,
+        complete: results.complete
       })
       // The layer's services, given once to the workers (whose fibers inherit
       // them) rather than to each case's task and scorers: no cost per case.
@@ -1264,7 +679,7 @@ export const run = <
         // On failure or interruption the finished results are still logged; the
         // original failure wins over a failure to log them.
         Effect.onExit((exit) =>
-          Exit.isSuccess(exit) ? Effect.void : flush.pipe(
+          Exit.isSuccess(exit) ? Effect.void : results.flush.pipe(
             Effect.catchAllCause((cause) =>
               Effect.logWarning(`promptops Eval: could not log the last results of experiment ${experiment.id}`, cause)
             )
@@ -1285,7 +700,7 @@ export const run = <
                 onTimeout: () => true
               })
           ),
-          (timedOut) => (timedOut ? Effect.void : flush)
+          (timedOut) => (timedOut ? Effect.void : results.flush)
         )
       )
       if (timedOut && settings.overallTimeout !== undefined) {
@@ -1295,15 +710,15 @@ export const run = <
             experimentId: experiment.id,
             experimentName: experiment.name,
             timeout: Duration.format(settings.overallTimeout),
-            completed,
+            completed: counts.completed,
             ...(total !== undefined ? { total } : {})
           })
         )
       }
 
       // Summarised from the results in hand (only the baseline's are read), as `summarize` would from the stored ones.
-      const computed = yield* experiments.summarizeResults(experiment, held, { baseline: options.baseline })
-      const state = stateOf(
+      const computed = yield* experiments.summarizeResults(experiment, results.held, { baseline: options.baseline })
+      const state = counts.state(
         "complete",
         options.gate === undefined ? undefined : { gate: options.gate(computed) ? "passed" : "failed" }
       )
@@ -1312,6 +727,7 @@ export const run = <
       const summary: ExperimentSummary = { ...computed, state }
       if (onProgress !== undefined) yield* onProgress({ _tag: "Finished", summary })
       const ended: Experiment = { ...experiment, state }
+      const collected = results.collected
       if (collected === undefined) return { experiment: ended, state, summary }
       collected.sort((a, b) => a[0] - b[0])
       return { experiment: ended, state, summary, results: collected.map((entry) => entry[1]) }
@@ -1331,6 +747,7 @@ export const run = <
     PromptOpsError | EvalTimeout | ED | LE,
     Experiments | Exclude<RD | RT | RS, ROut> | RP | LR
   >
+
 
 /**
  * The run as a stream of progress events, ending with `Finished`: what a CLI

@@ -5,26 +5,20 @@
  * @since 0.1.0
  */
 import { Effect, Either, Schema } from "effect"
+import { isPlainObject } from "./Json.js"
 import * as Records from "./Records.js"
 import type { TemplateError } from "./PromptOpsError.js"
 import * as Template from "./Template.js"
 
 /**
- * How the message contents are templated: `mustache` and `nunjucks` as
- * Braintrust renders them, `jinja` as Basalt's SDK renders it; `none` leaves
- * the text untouched. `nunjucks` and `jinja` are different formats: the same
- * text renders differently in each (HTML escaping, whitespace, values).
+ * How the message contents are templated (declared in `Template`, beside the
+ * renderer, so that `Template` needs nothing from this module).
  *
  * @since 0.1.0
  */
-export const TemplateFormat: Schema.Literal<["mustache", "jinja", "nunjucks", "none"]> = Schema.Literal(
-  "mustache",
-  "jinja",
-  "nunjucks",
-  "none"
-)
+export const TemplateFormat: Schema.Literal<["mustache", "jinja", "nunjucks", "none"]> = Template.TemplateFormat
 /** @since 0.1.0 */
-export type TemplateFormat = typeof TemplateFormat.Type
+export type TemplateFormat = Template.TemplateFormat
 
 /** @since 0.1.0 */
 export const Role: Schema.Literal<["system", "user", "assistant", "tool", "developer"]> = Schema.Literal(
@@ -350,9 +344,6 @@ const modelForLlm = (model: ModelSpec): ModelSpec => {
   const { vendor: _vendor, ...params } = model.params
   return { ...model, params }
 }
-
-const isPlainObject = (u: unknown): u is Record<string, unknown> =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
 
 const renderPrompt = (
   prompt: Prompt,

@@ -90,6 +90,32 @@ export interface Options {
   readonly deadline?: Duration.DurationInput | false | undefined
   /** Applied last to the wrapped client, e.g. to add a logging middleware. */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
+  /**
+   * What the vendor's responses say beyond the common shapes: where its
+   * request id is and how its own error bodies read. Core knows no vendor.
+   */
+  readonly errorFormat?: ErrorFormat | undefined
+}
+
+/**
+ * A vendor's own error format, given by its Client module.
+ *
+ * @since 0.1.0
+ */
+export interface ErrorFormat {
+  /**
+   * Response headers that carry the vendor's request id, checked before the
+   * common ones (`commonRequestIdHeaders`), on errors and on bodies that fail
+   * to decode alike.
+   */
+  readonly requestIdHeaders?: ReadonlyArray<string> | undefined
+  /**
+   * Reads a JSON error body of the vendor's own shape (the parsed value), or
+   * returns `undefined` to leave it to the common reading (`readErrorJson`).
+   * The description is then trimmed, bounded and scrubbed of secrets as any
+   * other; an empty one becomes the status text.
+   */
+  readonly readErrorJson?: ((body: unknown) => ParsedErrorBody | undefined) | undefined
 }
 
 /**
@@ -286,6 +312,9 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
 
     const scrub = (text: string): string => bound(scrubSecrets(text, secrets))
     const context = (operation: string) => ({ provider, operation })
+    const idHeaders = [...(options.errorFormat?.requestIdHeaders ?? []), ...commonRequestIdHeaders]
+    const requestIdOf = (headers: Headers.Headers): string | undefined => requestIdFromHeaders(headers, idHeaders)
+    const readVendorJson = options.errorFormat?.readErrorJson
 
     const send = <A, R>(
       operation: string,
@@ -452,13 +481,13 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
         const text = yield* Effect.orElseSucceed(response.text, () => "")
         const parsed: ParsedErrorBody = response.status < 400
           ? { description: redirectDescription(response), issues: [] }
-          : parseErrorBody(response.status, response.headers["content-type"], text)
+          : parseErrorBody(response.status, response.headers["content-type"], text, readVendorJson)
         const now = yield* Clock.currentTimeMillis
         return statusError({
           ...context(operation),
           status: response.status,
           description: scrub(parsed.description),
-          requestId: requestIdFromHeaders(response.headers) ?? parsed.requestId,
+          requestId: requestIdOf(response.headers) ?? parsed.requestId,
           issues: parsed.issues.map((issue) =>
             new Issue({ path: scrub(issue.path), message: scrub(issue.message) })
           ),
@@ -476,7 +505,7 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
         const where = {
           ...context(operation),
           status: response.status,
-          requestId: requestIdFromHeaders(response.headers)
+          requestId: requestIdOf(response.headers)
         }
         const text = yield* Effect.mapError(response.text, (error) =>
           new TransportError({
@@ -532,7 +561,7 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
                 ...context(operation),
                 reason: "Connection",
                 status: response.status,
-                requestId: requestIdFromHeaders(response.headers),
+                requestId: requestIdOf(response.headers),
                 description: scrub(describeCause(error.description, error.cause, "the response stream failed"))
               }))
           }))
@@ -635,19 +664,28 @@ export const statusError = (input: StatusErrorInput): PromptOpsError => {
 }
 
 /**
- * The vendor's request id from the response headers, if any.
+ * The request id headers of no vendor in particular.
  *
  * @since 0.1.0
  */
-export const requestIdFromHeaders = (headers: Headers.Headers): string | undefined => {
-  for (const name of requestIdHeaders) {
+export const commonRequestIdHeaders: ReadonlyArray<string> = ["x-request-id", "x-amzn-requestid"]
+
+/**
+ * The request id from the response headers, if any: the first of `names`
+ * (default `commonRequestIdHeaders`) that is set.
+ *
+ * @since 0.1.0
+ */
+export const requestIdFromHeaders = (
+  headers: Headers.Headers,
+  names: ReadonlyArray<string> = commonRequestIdHeaders
+): string | undefined => {
+  for (const name of names) {
     const value = headers[name]
     if (value !== undefined && value !== "") return value
   }
   return undefined
 }
-
-const requestIdHeaders = ["x-bt-internal-trace-id", "x-request-id", "x-amzn-requestid"] as const
 
 /**
  * How long a 429 asks us to wait, in milliseconds: `retry-after-ms`, else
@@ -701,18 +739,21 @@ export interface ParsedErrorBody {
 export const maxDescriptionLength = 500
 
 /**
- * Reads any vendor error body we have seen:
- * - Braintrust's `{Code, Message, InternalTraceId}`, where `Message` may hold
- *   JSON `{"error", "errors": [zod issues]}` followed by a
- *   ` [user_email=…] [user_org=…] [timestamp=…]` suffix (dropped: it is
- *   personal data and noise);
- * - `{message}`, `{error}` (string or object), `{errors}` (list or record);
+ * Reads an error body:
+ * - JSON in the vendor's own shape, through `readVendorJson` (a vendor
+ *   Client module's `ErrorFormat.readErrorJson`), when it returns a reading;
+ * - JSON in the common shapes (`readErrorJson`);
  * - plain text, and HTML gateway pages (their `<title>`, else the first line).
  * The description is trimmed and at most `maxDescriptionLength` characters.
  *
  * @since 0.1.0
  */
-export const parseErrorBody = (status: number, contentType: string | undefined, text: string): ParsedErrorBody => {
+export const parseErrorBody = (
+  status: number,
+  contentType: string | undefined,
+  text: string,
+  readVendorJson?: ((body: unknown) => ParsedErrorBody | undefined) | undefined
+): ParsedErrorBody => {
   const trimmed = text.trim()
   if (trimmed === "") return { description: statusText(status), issues: [] }
   if (isHtml(contentType, trimmed)) {
@@ -722,7 +763,7 @@ export const parseErrorBody = (status: number, contentType: string | undefined, 
   if (trimmed.startsWith("{") || trimmed.startsWith("[") || trimmed.startsWith("\"")) {
     const json = parseJson(trimmed)
     if (json !== undefined) {
-      const parsed = fromJsonBody(json.value)
+      const parsed = readVendorJson?.(json.value) ?? readErrorJson(json.value)
       if (parsed !== undefined) {
         return {
           description: bound(parsed.description === "" ? statusText(status) : parsed.description),
@@ -743,10 +784,15 @@ const parseJson = (text: string): { readonly value: unknown } | undefined => {
   }
 }
 
-// ` [user_email=…] [user_org=…] [timestamp=…]` at the end of a Braintrust message.
-const contextSuffix = /(\s*\[[A-Za-z_][\w.-]*=[^\]]*\])+\s*$/
-
-const fromJsonBody = (body: unknown): ParsedErrorBody | undefined => {
+/**
+ * Reads a JSON error body in the common shapes: `{message}`, `{error}`
+ * (string or object), `{detail}`, `{Code}`, `{errors}` (list or record), a
+ * bare string or list of issues; the request id from `request_id` or
+ * `requestId`. `undefined` for a value that is none of these (a number).
+ *
+ * @since 0.1.0
+ */
+export const readErrorJson = (body: unknown): ParsedErrorBody | undefined => {
   if (typeof body === "string") return { description: collapse(body), issues: [] }
   if (Array.isArray(body)) {
     const issues = issuesFrom(body)
@@ -754,18 +800,8 @@ const fromJsonBody = (body: unknown): ParsedErrorBody | undefined => {
   }
   if (!Predicate.isRecord(body)) return undefined
 
-  const requestId = firstString(body.InternalTraceId, body.request_id, body.requestId)
+  const requestId = firstString(body.request_id, body.requestId)
   const issues = issuesFrom(body.errors)
-
-  if (typeof body.Message === "string") {
-    const message = body.Message.replace(contextSuffix, "").trim()
-    const embedded = message.startsWith("{") ? parseJson(message) : undefined
-    const inner = embedded === undefined ? undefined : fromJsonBody(embedded.value)
-    if (inner !== undefined) {
-      return { description: inner.description, requestId: requestId ?? inner.requestId, issues: inner.issues }
-    }
-    return { description: collapse(message), requestId, issues }
-  }
 
   const error = body.error
   const description = firstString(

@@ -13,6 +13,7 @@
  */
 import type { EvalResult, Experiment, ExperimentSummary, MetricSummary, ScoreSummary } from "./Experiment.js"
 import * as Records from "./Records.js"
+import * as TextTable from "./TextTable.js"
 
 /**
  * What a vendor's own summary may add: extra scores or metrics it aggregates
@@ -326,9 +327,8 @@ export const toTable = (summary: ExperimentSummary): string => {
     if (showMissing) row.push("")
     rows.push(row)
   }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
-  const line = (row: ReadonlyArray<string>) =>
-    row.map((cell, column) => column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)).join("  ")
+  // The score and metric names are text; every other column holds numbers.
+  const table = TextTable.lines(rows, { align: header.map((_, column) => column === 0 ? "left" : "right") })
   const title = `${summary.experimentName}: ${summary.results} results, ${summary.errors} errors, ` +
     `${summary.scorerErrors} scorer errors` +
     (summary.comparison !== undefined ? ` (vs ${summary.comparison.name})` : "")
@@ -343,5 +343,5 @@ export const toTable = (summary: ExperimentSummary): string => {
   if (summary.missingScores.length > 0) {
     notes.push(`missing scores (in the baseline, absent from this run): ${summary.missingScores.join(", ")}`)
   }
-  return [title, ...notes, ...rows.map(line), ...(summary.url !== undefined ? [summary.url] : [])].join("\n")
+  return [title, ...notes, ...table, ...(summary.url !== undefined ? [summary.url] : [])].join("\n")
 }

@@ -49,20 +49,36 @@
  *   output directly that is not supplied (or is `null`).
  *
  * Parsed templates are cached per source string in bounded LRU caches, so a
- * prompt rendered on every request is parsed once. Jinja templates made of
- * text, `{{ path }}`, `if`/`elif`/`else`, `for` over a path, `not`/`and`/`or`
- * and `is defined` render from the engine's AST without running the engine
- * (which costs 0.1–3 ms a render), with the engine's exact output; anything
- * else runs the engine.
+ * prompt rendered on every request is parsed once. Rendering always runs the
+ * engine (for jinja, `template.render` on the cached parse); a jinja render
+ * is handed only the variables the template names, since the engine converts
+ * every variable it is given before it renders (see `usedVariables`).
  *
  * @since 0.1.0
  */
 import { Template as JinjaTemplate } from "@huggingface/jinja"
-import { Effect, Either } from "effect"
+import { Effect, Either, Schema } from "effect"
 import Mustache from "mustache"
 import * as Nunjucks from "./internal/nunjucks.js"
-import type { TemplateFormat } from "./Prompt.js"
 import { TemplateError } from "./PromptOpsError.js"
+
+/**
+ * How the message contents are templated: `mustache` and `nunjucks` as
+ * Braintrust renders them, `jinja` as Basalt's SDK renders it; `none` leaves
+ * the text untouched. `nunjucks` and `jinja` are different formats: the same
+ * text renders differently in each (HTML escaping, whitespace, values).
+ * Declared here, with the renderer, and re-exported by `Prompt`.
+ *
+ * @since 0.1.0
+ */
+export const TemplateFormat: Schema.Literal<["mustache", "jinja", "nunjucks", "none"]> = Schema.Literal(
+  "mustache",
+  "jinja",
+  "nunjucks",
+  "none"
+)
+/** @since 0.1.0 */
+export type TemplateFormat = typeof TemplateFormat.Type
 
 /**
  * @since 0.1.0

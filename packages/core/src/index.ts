@@ -17,9 +17,15 @@ export * as Feedback from "./Feedback.js"
 /** @since 0.1.0 */
 export * as Ids from "./Ids.js"
 /** @since 0.1.0 */
+export * as Json from "./Json.js"
+/** @since 0.1.0 */
 export * as Prompt from "./Prompt.js"
 /** @since 0.1.0 */
+export * as PromptDiff from "./PromptDiff.js"
+/** @since 0.1.0 */
 export * as PromptOpsError from "./PromptOpsError.js"
+/** @since 0.1.0 */
+export * as ProviderConfig from "./ProviderConfig.js"
 /** @since 0.1.0 */
 export * as PromptRegistry from "./PromptRegistry.js"
 /** @since 0.1.0 */
@@ -46,6 +52,8 @@ export * as ProviderHttp from "./ProviderHttp.js"
 export * as RetryPolicy from "./RetryPolicy.js"
 /** @since 0.1.0 */
 export * as Template from "./Template.js"
+/** @since 0.1.0 */
+export * as TextTable from "./TextTable.js"
 /** @since 0.1.0 */
 export * as Eval from "./Eval.js"
 /** @since 0.1.0 */

@@ -93,28 +93,32 @@ const failureOf = <A, E>(exit: Exit.Exit<A, E>): E => {
   return Option.getOrThrow(Cause.failureOption(exit.cause))
 }
 
-// Braintrust's observed 400: `Message` holds JSON with zod issues, then a context suffix.
-const braintrustZod400 = json({
-  Code: "BadRequestError",
-  Message: `${
-    json({
-      error: "Invalid request",
-      errors: [
-        {
-          code: "invalid_type",
-          expected: "number",
-          received: "string",
-          path: ["rows", 0, "metrics", "start"],
-          message: "Expected number, received string"
-        },
-        { code: "custom", path: ["rows", 1, "span attributes"], message: "Invalid span type" }
-      ]
-    })
-  } [user_email=someone@example.com] [user_org=acme] [timestamp=1700000000]`,
-  InternalTraceId: "abc123trace",
-  Path: "/logs3",
-  Service: "api"
+// A vendor whose 400 wraps JSON with zod-style issues in a field of its own, and
+// names its request id header itself: read through `errorFormat`, as each
+// vendor Client module describes its own format (core knows none).
+const acmeZod400 = json({
+  fault: json({
+    error: "Invalid request",
+    errors: [
+      {
+        code: "invalid_type",
+        expected: "number",
+        received: "string",
+        path: ["rows", 0, "metrics", "start"],
+        message: "Expected number, received string"
+      },
+      { code: "custom", path: ["rows", 1, "span attributes"], message: "Invalid span type" }
+    ]
+  })
 })
+
+const acmeFormat: ProviderHttp.ErrorFormat = {
+  requestIdHeaders: ["x-acme-trace"],
+  readErrorJson: (body) => {
+    if (typeof body !== "object" || body === null || !("fault" in body) || typeof body.fault !== "string") return undefined
+    return ProviderHttp.readErrorJson(JSON.parse(body.fault))
+  }
+}
 
 const gateway502 = `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>
@@ -278,10 +282,14 @@ describe("ProviderHttp", () => {
   })
 
   describe("status → error", () => {
-    const once = (answer: Answer, options: ProviderHttp.RequestOptions = {}) =>
+    const once = (
+      answer: Answer,
+      options: ProviderHttp.RequestOptions = {},
+      clientOptions: Partial<ProviderHttp.Options> = {}
+    ) =>
       Effect.gen(function*() {
         const vendor = fakeVendor(answer)
-        const http = yield* withVendor(vendor)
+        const http = yield* withVendor(vendor, clientOptions)
         const exit = yield* Effect.exit(
           http.execute(
             "BraintrustClient.insert",
@@ -292,9 +300,13 @@ describe("ProviderHttp", () => {
         return { exit, attempts: vendor.captured.length }
       })
 
-    it.effect("400 Braintrust body with embedded zod issues → BadRequest with issue paths", () =>
+    it.effect("400 vendor body with embedded zod issues, read by its errorFormat → BadRequest with issue paths", () =>
       Effect.gen(function*() {
-        const { attempts, exit } = yield* once({ status: 400, body: braintrustZod400 })
+        const { attempts, exit } = yield* once(
+          { status: 400, body: acmeZod400, headers: { "x-request-id": "req-0", "x-acme-trace": "abc123trace" } },
+          {},
+          { errorFormat: acmeFormat }
+        )
         const error = failureOf(exit)
         assert.strictEqual(attempts, 1)
         assert.strictEqual(error._tag, "BadRequest")
@@ -308,8 +320,22 @@ describe("ProviderHttp", () => {
           ["rows[0].metrics.start", "Expected number, received string"],
           ["rows[1][\"span attributes\"]", "Invalid span type"]
         ])
-        assert.notInclude(error.message, "someone@example.com")
         assert.include(error.message, "rows[0].metrics.start: Expected number, received string")
+      }))
+
+    it.effect("without the vendor's errorFormat the same body reads in the common shapes", () =>
+      Effect.gen(function*() {
+        const { exit } = yield* once({
+          status: 400,
+          body: acmeZod400,
+          headers: { "x-request-id": "req-0", "x-acme-trace": "abc123trace" }
+        })
+        const error = failureOf(exit)
+        assert.strictEqual(error._tag, "BadRequest")
+        if (error._tag !== "BadRequest") return
+        assert.strictEqual(error.requestId, "req-0")
+        assert.deepStrictEqual(error.issues, [])
+        assert.include(error.description, "fault")
       }))
 
     it.effect("each status maps to its tagged error with provider, operation, status and request id", () =>
@@ -729,7 +755,7 @@ describe("ProviderHttp", () => {
       Effect.gen(function*() {
         const vendor = fakeVendor({
           status: 200,
-          headers: { "x-bt-internal-trace-id": "trace-9" },
+          headers: { "x-request-id": "trace-9" },
           body: json({ objects: [{ id: "a", prompt_data: { prompt: "hi" } }, { id: "b", prompt_data: { prompt: 5 } }] })
         })
         const http = yield* withVendor(vendor)
@@ -790,15 +816,19 @@ describe("ProviderHttp", () => {
       const parse = (status: number, text: string, contentType?: string) =>
         ProviderHttp.parseErrorBody(status, contentType, text)
 
-      assert.deepStrictEqual(parse(500, json({ Code: "InternalServerError", InternalTraceId: "t1", Path: "/logs3" })), {
+      assert.deepStrictEqual(parse(500, json({ Code: "InternalServerError", request_id: "t1", Path: "/logs3" })), {
         description: "InternalServerError",
         requestId: "t1",
         issues: []
       })
       assert.strictEqual(
-        parse(400, json({ Code: "BadRequestError", Message: "Missing project_id [user_email=x@y.z] [timestamp=1]" }))
-          .description,
-        "Missing project_id"
+        ProviderHttp.parseErrorBody(400, "application/json", acmeZod400, acmeFormat.readErrorJson).description,
+        "Invalid request"
+      )
+      // A vendor reader that declines leaves the body to the common reading.
+      assert.strictEqual(
+        ProviderHttp.parseErrorBody(404, undefined, json({ error: "gone" }), acmeFormat.readErrorJson).description,
+        "gone"
       )
       assert.strictEqual(parse(403, json({ message: "Forbidden: no access" })).description, "Forbidden: no access")
       assert.strictEqual(parse(404, json({ error: "No prompt found" })).description, "No prompt found")

@@ -32,7 +32,7 @@
 import * as Path from "node:path"
 import type { DatasetRecord } from "@promptops/core/Dataset"
 import { DatasetRecordInput } from "@promptops/core/Dataset"
-import { caseId } from "@promptops/core/Eval"
+import * as Json from "@promptops/core/Json"
 import * as Records from "@promptops/core/Records"
 import type { DecodeError, PromptOpsError } from "@promptops/core/PromptOpsError"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
@@ -112,17 +112,12 @@ const assignIds = (
     }
     explicit.set(record.id, line)
   }
-  const seen = new Map<string, number>()
+  // `Eval.caseId` is `Json.contentId`, and `Eval.run` counts repeats with `Json.repeatCounter`: the same ids,
+  // without loading the eval runner.
+  const nextId = Json.repeatCounter()
   const records: Array<DatasetRecord> = []
   for (const { record } of rows) {
-    let id = record.id
-    if (id === undefined) {
-      const derived = caseId(record.input)
-      const count = (seen.get(derived) ?? 0) + 1
-      seen.set(derived, count)
-      id = count === 1 ? derived : `${derived}-${count}`
-    }
-    records.push({ ...record, id })
+    records.push({ ...record, id: record.id ?? nextId(Json.contentId(record.input)) })
   }
   return Either.right(records)
 }

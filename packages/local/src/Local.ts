@@ -6,7 +6,9 @@
  * ```ts
  * const Backend = Local.layer({ dir: ".promptops" })
  * // or, from configuration (the app names the variable):
- * const Backend = Local.layerConfig({ dir: Config.string("PROMPTOPS_LOCAL_DIR") })
+ * const Backend = Local.layerConfig({ dir: Config.string("PROMPTOPS_LOCAL_DIR"), access: "read" })
+ * // or the documented one, PROMPTOPS_LOCAL_DIR (default `.promptops`):
+ * const FromEnv = Local.layerConfig(LocalConfig.config)
  * ```
  *
  * Layout under `dir` (each overridable): `prompts/` (one `<slug>.json` per
@@ -129,12 +131,12 @@ export const layer = (options: Options): Layer.Layer<Services, ProviderUnavailab
 }
 
 /**
- * The paths from `Config` (the app names its variables; promptops documents
- * `PROMPTOPS_LOCAL_DIR` for `dir`), the rest as plain options.
+ * The paths as `Config` values (the app names its variables, or passes
+ * `LocalConfig.config` for `PROMPTOPS_LOCAL_DIR`), the rest as plain options.
  *
  * @since 0.1.0
  */
-export interface ConfigOptions {
+export interface ConfigOptions extends Omit<Options, "dir" | "promptsDir" | "datasetsDir" | "database"> {
   readonly dir: Config.Config<string>
   readonly promptsDir?: Config.Config<string | undefined> | undefined
   readonly datasetsDir?: Config.Config<string | undefined> | undefined
@@ -145,16 +147,15 @@ export interface ConfigOptions {
  * @since 0.1.0
  */
 export const layerConfig = (
-  configs: ConfigOptions,
-  options: Omit<Options, "dir" | "promptsDir" | "datasetsDir" | "database"> = {}
+  options: ConfigOptions
 ): Layer.Layer<Services, ConfigError.ConfigError | ProviderUnavailable | InvalidInput> =>
   Layer.unwrapEffect(
     Effect.map(
       Config.all({
-        dir: configs.dir,
-        promptsDir: configs.promptsDir ?? Config.succeed(undefined),
-        datasetsDir: configs.datasetsDir ?? Config.succeed(undefined),
-        database: configs.database ?? Config.succeed(undefined)
+        dir: options.dir,
+        promptsDir: options.promptsDir ?? Config.succeed(undefined),
+        datasetsDir: options.datasetsDir ?? Config.succeed(undefined),
+        database: options.database ?? Config.succeed(undefined)
       }),
       (paths) => layer({ ...options, ...paths })
     )

@@ -32,6 +32,7 @@
 import * as Path from "node:path"
 import type { Prompt as PromptType, PromptDraft } from "@promptops/core/Prompt"
 import { Message, ModelSpec, TemplateFormat, Variable } from "@promptops/core/Prompt"
+import * as PromptDiff from "@promptops/core/PromptDiff"
 import type { DecodeError, NotFound, PromptOpsError, ProviderUnavailable } from "@promptops/core/PromptOpsError"
 import * as Records from "@promptops/core/Records"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
@@ -318,38 +319,26 @@ export const nextVersion = (file: PromptFile | undefined): string => {
   return String(max + 1n)
 }
 
-/** JSON with sorted keys: equal content gives equal text whatever the key order. */
-const canonicalJson = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
-  if (typeof value === "object" && value !== null) {
-    const record = value as Record<string, unknown>
-    const parts: Array<string> = []
-    for (const key of Object.keys(record).sort()) {
-      if (record[key] !== undefined) parts.push(`${JSON.stringify(key)}:${canonicalJson(record[key])}`)
-    }
-    return `{${parts.join(",")}}`
-  }
-  return JSON.stringify(value) ?? "null"
-}
-
 type Content = Pick<PromptVersion, "templateFormat" | "model" | "messages" | "variables">
 
-const contentKey = (content: Content): string =>
-  canonicalJson({
-    templateFormat: content.templateFormat,
-    model: content.model,
-    messages: content.messages,
-    variables: content.variables
-  })
-
 /**
- * Whether two versions (or a version and a draft) have the same content:
- * messages, model, template format and variables. Version, time, name and
- * description do not count.
+ * Whether two versions (or a version and a draft) are the same prompt, by
+ * the one rule of `@promptops/core/PromptDiff` (`equivalent`): messages,
+ * model and template format; the model provider and the declared variables
+ * only when both sides have them. Version, time, name and description do
+ * not count.
  *
  * @since 0.1.0
  */
-export const sameContent = (a: Content, b: Content): boolean => contentKey(a) === contentKey(b)
+export const sameContent = (a: Content, b: Content): boolean => PromptDiff.equivalent(contentOf(a), contentOf(b))
+
+// A draft passed as `Content` also carries a name and description: they are the file's, not the version's.
+const contentOf = (content: Content): Content => ({
+  templateFormat: content.templateFormat,
+  model: content.model,
+  messages: content.messages,
+  variables: content.variables
+})
 
 /**
  * What `addVersion` did.

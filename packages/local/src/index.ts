@@ -10,6 +10,8 @@ export * as DatasetFile from "./DatasetFile.js"
 /** @since 0.1.0 */
 export * as Local from "./Local.js"
 /** @since 0.1.0 */
+export * as LocalConfig from "./LocalConfig.js"
+/** @since 0.1.0 */
 export * as LocalDatasets from "./LocalDatasets.js"
 /** @since 0.1.0 */
 export * as LocalExperiments from "./LocalExperiments.js"

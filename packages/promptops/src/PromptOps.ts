@@ -18,6 +18,10 @@
  * @since 0.1.0
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
+// The adapters' config modules are small (Config values and defaults, no
+// client, no SQLite): a backend's package itself loads only when it is chosen.
+import * as BasaltConfig from "@promptops/basalt/BasaltConfig"
+import * as BraintrustConfig from "@promptops/braintrust/BraintrustConfig"
 import type { Datasets } from "@promptops/core/Datasets"
 import type { Experiments } from "@promptops/core/Experiments"
 import { Feedback } from "@promptops/core/Feedback"
@@ -31,7 +35,8 @@ import type { RetryOptions } from "@promptops/core/RetryPolicy"
 import type { SpanSink } from "@promptops/core/SpanSink"
 import { TraceReader } from "@promptops/core/TraceReader"
 import * as Tracing from "@promptops/core/Tracing"
-import { Config, ConfigError, Context, type Duration, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import * as LocalConfig from "@promptops/local/LocalConfig"
+import { Config, type ConfigError, Context, type Duration, Effect, Either, Layer, Option, type Redacted, Schema } from "effect"
 import * as NodePath from "node:path"
 
 /**
@@ -60,7 +65,7 @@ export const defaultProvider: Provider = "local"
  *
  * @since 0.1.0
  */
-export const defaultLocalDir = ".promptops"
+export const defaultLocalDir: string = LocalConfig.defaultDir
 
 /**
  * One thing wrong with the configuration, and the setting that fixes it.
@@ -219,44 +224,27 @@ export type Resolved =
   | { readonly provider: "local"; readonly dir: string }
   | { readonly provider: "memory" }
 
-const defaultApiUrl = { braintrust: "https://api.braintrust.dev", basalt: "https://api.getbasalt.ai" } as const
+/** An optional setting as `Settings` takes it. */
+const option = <A>(config: Config.Config<A | undefined>): Config.Config<Option.Option<A>> =>
+  Config.map(config, Option.fromNullable)
 
-/**
- * Fails an empty value as invalid data at `name`. Effect prefixes the path of
- * a failure mapped straight off a primitive but reports none for one mapped
- * off a mapped config (as `Config.redacted` is), so the value is mapped once
- * first and the path is always exactly `name`.
- */
-const nonEmpty = <A>(name: string, config: Config.Config<A>, text: (value: A) => string): Config.Config<A> =>
-  Config.mapOrFail(Config.map(config, (value) => value), (value) =>
-    text(value).trim().length > 0
-      ? Either.right(value)
-      : Either.left(ConfigError.InvalidData([name], "must not be empty")))
-
-const trimmed = (name: string): Config.Config<string> =>
-  Config.map(nonEmpty(name, Config.string(name), (value) => value), (value) => value.trim())
-
-const apiKey = (name: string): Config.Config<Redacted.Redacted> => nonEmpty(name, Config.redacted(name), Redacted.value)
-
-const optionalUrl = (name: string): Config.Config<Option.Option<string>> => Config.option(trimmed(name))
-
-/** The defaults of `Settings`, with the documented variable names. */
+/** The defaults of `Settings`: the adapters' own configs, with the documented variable names. */
 const defaults = {
   provider: Config.literal("braintrust", "basalt", "local", "memory")("PROMPTOPS_PROVIDER").pipe(
     Config.withDefault(defaultProvider)
   ) as Config.Config<Provider>,
   braintrust: {
-    apiKey: apiKey("BRAINTRUST_API_KEY"),
-    apiUrl: optionalUrl("BRAINTRUST_API_URL"),
-    orgName: Config.option(trimmed("BRAINTRUST_ORG_NAME")),
-    project: trimmed("BRAINTRUST_PROJECT")
+    apiKey: BraintrustConfig.config.apiKey,
+    apiUrl: option(BraintrustConfig.config.apiUrl),
+    orgName: option(BraintrustConfig.config.orgName),
+    project: BraintrustConfig.config.project
   },
   basalt: {
-    apiKey: apiKey("BASALT_API_KEY"),
-    apiUrl: optionalUrl("BASALT_API_URL"),
-    feature: trimmed("BASALT_FEATURE")
+    apiKey: BasaltConfig.config.apiKey,
+    apiUrl: option(BasaltConfig.config.apiUrl),
+    feature: BasaltConfig.config.featureSlug
   },
-  local: { dir: trimmed("PROMPTOPS_LOCAL_DIR").pipe(Config.withDefault(defaultLocalDir)) }
+  local: { dir: LocalConfig.config.dir }
 }
 
 /**
@@ -330,7 +318,7 @@ export const resolve = (settings: Settings = {}): Effect.Effect<Resolved, Config
         return {
           provider: "braintrust",
           apiKey: values.apiKey,
-          apiUrl: Option.getOrElse(values.apiUrl, () => defaultApiUrl.braintrust),
+          apiUrl: Option.getOrElse(values.apiUrl, () => BraintrustConfig.defaultApiUrl),
           orgName: Option.getOrUndefined(values.orgName),
           project: values.project
         } as const
@@ -344,7 +332,7 @@ export const resolve = (settings: Settings = {}): Effect.Effect<Resolved, Config
         return {
           provider: "basalt",
           apiKey: values.apiKey,
-          apiUrl: Option.getOrElse(values.apiUrl, () => defaultApiUrl.basalt),
+          apiUrl: Option.getOrElse(values.apiUrl, () => BasaltConfig.defaultApiUrl),
           feature: values.feature
         } as const
       }

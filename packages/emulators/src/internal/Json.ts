@@ -1,26 +1,17 @@
 /**
- * Small JSON helpers shared by the emulators: plain-object checks, canonical serialisation, and the merge
- * flavours the vendors document.
+ * Small JSON helpers shared by the emulators: the merge flavours the vendors document, on top of core's
+ * plain-object check and canonical serialisation.
  */
+import { canonical as canonicalJson, isPlainObject } from "@promptops/core/Json"
 
 /** A JSON object as the emulators store it. */
 export type JsonObject = { [key: string]: unknown }
 
-export const isPlainObject = (u: unknown): u is JsonObject =>
-  typeof u === "object" && u !== null && !Array.isArray(u)
-
-/** JSON with object keys sorted, so equal values serialise equally (used as comparison keys). */
-export const canonicalJson = (value: unknown): string => {
-  if (value === undefined) return "null"
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`
-  }
-  return JSON.stringify(value)
-}
-
-export const jsonEqual = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonicalJson(b)
+/**
+ * The plain-object test, canonical form and equality are core's (`@promptops/core/Json`), under the names the
+ * emulators use. On parsed JSON, which is all the emulators store, they agree with the vendors' own comparisons.
+ */
+export { canonical as canonicalJson, equals as jsonEqual, isPlainObject } from "@promptops/core/Json"
 
 export const clone = <A>(value: A): A => (value === undefined ? value : structuredClone(value))
 

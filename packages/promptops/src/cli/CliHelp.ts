@@ -13,6 +13,7 @@ import * as CommandDescriptor from "@effect/cli/CommandDescriptor"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import type * as Span from "@effect/cli/HelpDoc/Span"
 import * as Usage from "@effect/cli/Usage"
+import * as TextTable from "@promptops/core/TextTable"
 import { HashMap, Option } from "effect"
 
 /**
@@ -323,10 +324,8 @@ export const stripAnsi = (text: string): string =>
 
 const bold = (text: string, color: boolean): string => (color ? `\x1b[1m${text}\x1b[0m` : text)
 
-const table = (rows: ReadonlyArray<readonly [string, string]>): string => {
-  const width = Math.max(...rows.map(([left]) => left.length))
-  return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`).join("\n")
-}
+// Names and what they mean; the descriptions are the last column, so padding them only adds trailing spaces.
+const table = (rows: ReadonlyArray<readonly [string, string]>): string => TextTable.render(rows, { indent: "  ", trimEnd: true })
 
 /**
  * The help text of the command named by `path` (see `find`), with colours or

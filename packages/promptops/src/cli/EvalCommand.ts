@@ -17,6 +17,7 @@ import * as Options from "@effect/cli/Options"
 import type { EvalEvent } from "@promptops/core/Eval"
 import type { EvalResult, Experiment, ExperimentSummary } from "@promptops/core/Experiment"
 import { type Experiments, latestBaseline, resolve } from "@promptops/core/Experiments"
+import * as Json from "@promptops/core/Json"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
 import * as Summary from "@promptops/core/Summary"
 import * as Tracing from "@promptops/core/Tracing"
@@ -26,7 +27,6 @@ import * as PromptOps from "../PromptOps.js"
 import { type CliFailure, failure, report, usage } from "./CliError.js"
 import type { CliTerminal } from "./CliTerminal.js"
 import * as CliOptions from "./CliOptions.js"
-import * as JsonLine from "./JsonLine.js"
 import * as Loader from "./Loader.js"
 import * as Progress from "./Progress.js"
 
@@ -210,7 +210,7 @@ const oneLine = (text: string, max: number): string => {
  * @since 0.1.0
  */
 export const formatFailure = (failure: Failure): string => {
-  const input = oneLine(JsonLine.stringify(failure.input) ?? "undefined", 60)
+  const input = oneLine(Json.stringify(failure.input) ?? "undefined", 60)
   const what = failure.scorer === undefined ? failure.message : `scorer ${failure.scorer}: ${failure.message}`
   return `  ${oneLine(failure.caseId, 12)}#${failure.trial}  ${input}  ${oneLine(what, 160)}`
 }
@@ -256,7 +256,7 @@ const runOne = (
       if (progress !== undefined) return progress.onEvent(event)
       switch (event._tag) {
         case "Started":
-          return Console.log(JsonLine.stringify({
+          return Console.log(Json.stringify({
             type: "started",
             evaluator: name,
             experiment: event.experiment,
@@ -266,7 +266,7 @@ const runOne = (
               : { id: baseline.experiment.id, name: baseline.experiment.name }
           }))
         case "CaseCompleted":
-          return Console.log(JsonLine.stringify({
+          return Console.log(Json.stringify({
             type: "result",
             evaluator: name,
             completed: event.completed,
@@ -275,7 +275,7 @@ const runOne = (
             result: event.result
           }))
         case "Finished":
-          return Console.log(JsonLine.stringify({
+          return Console.log(Json.stringify({
             type: "summary",
             evaluator: name,
             regressed: Summary.hasRegressions(event.summary),
@@ -325,7 +325,7 @@ const runOne = (
         const reported = report(error)
         const message = `eval "${name}" failed: ${reported.message ?? "unknown error"}`
         yield* settings.jsonl
-          ? Console.log(JsonLine.stringify({ type: "error", evaluator: name, message: reported.message ?? null }))
+          ? Console.log(Json.stringify({ type: "error", evaluator: name, message: reported.message ?? null }))
           : Console.error(message)
         return { _tag: "Failed", name, exitCode: reported.exitCode, message } as const
       })
@@ -350,7 +350,7 @@ export const runAll = (
   Effect.gen(function*() {
     const backend = yield* PromptOps.Backend
     if (settings.jsonl) {
-      yield* Console.log(JsonLine.stringify({ type: "backend", provider: backend.provider, location: backend.location }))
+      yield* Console.log(Json.stringify({ type: "backend", provider: backend.provider, location: backend.location }))
     } else {
       yield* CliOptions.announce(backend)
     }

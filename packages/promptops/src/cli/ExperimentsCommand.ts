@@ -11,13 +11,14 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type { EvalResult, Experiment, ExperimentState } from "@promptops/core/Experiment"
 import { Experiments, isRunOf, resolve } from "@promptops/core/Experiments"
+import * as Json from "@promptops/core/Json"
 import { type PromptOpsError, Unsupported } from "@promptops/core/PromptOpsError"
 import * as Summary from "@promptops/core/Summary"
+import * as TextTable from "@promptops/core/TextTable"
 import { Chunk, Console, Effect, Option, Stream } from "effect"
 import * as PromptOps from "../PromptOps.js"
 import { type CliFailure, usage } from "./CliError.js"
 import * as CliOptions from "./CliOptions.js"
-import * as JsonLine from "./JsonLine.js"
 
 /** Fails on a backend whose experiments cannot be read back by another process. */
 const readable = Effect.flatMap(PromptOps.Backend, (backend) =>
@@ -70,8 +71,7 @@ export const formatList = (experiments: ReadonlyArray<Experiment>): string => {
       e.dataset ?? ""
     ])
   ]
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n")
+  return TextTable.render(rows, { trimEnd: true })
 }
 
 const scoresText = (result: EvalResult): string =>
@@ -85,7 +85,7 @@ const truncate = (text: string, max: number): string => (text.length <= max ? te
  * @since 0.1.0
  */
 export const formatResult = (result: EvalResult): string => {
-  const what = result.error !== undefined ? `error: ${result.error}` : `output: ${JsonLine.stringify(result.output) ?? "undefined"}`
+  const what = result.error !== undefined ? `error: ${result.error}` : `output: ${Json.stringify(result.output) ?? "undefined"}`
   return `${result.caseId.slice(0, 12)}#${result.trial}  ${scoresText(result)}  ${truncate(what.replace(/\s+/g, " "), 100)}`
 }
 
@@ -123,7 +123,7 @@ const list = Command.make(
             )
           )
           if (args.jsonl) {
-            for (const experiment of found) yield* Console.log(JsonLine.stringify({ type: "experiment", experiment }))
+            for (const experiment of found) yield* Console.log(Json.stringify({ type: "experiment", experiment }))
           } else if (found.length === 0) {
             yield* Console.log("no experiments")
           } else {
@@ -192,9 +192,9 @@ const show = Command.make(
           ? Chunk.toReadonlyArray(yield* Stream.runCollect(experiments.results(experiment.id)))
           : []
         if (args.jsonl) {
-          yield* Console.log(JsonLine.stringify({ type: "experiment", experiment }))
-          for (const result of results) yield* Console.log(JsonLine.stringify({ type: "result", result }))
-          yield* Console.log(JsonLine.stringify({ type: "summary", summary }))
+          yield* Console.log(Json.stringify({ type: "experiment", experiment }))
+          for (const result of results) yield* Console.log(Json.stringify({ type: "result", result }))
+          yield* Console.log(Json.stringify({ type: "summary", summary }))
           return
         }
         const header = [

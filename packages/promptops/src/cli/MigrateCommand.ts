@@ -30,7 +30,9 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type { DatasetRecord, DatasetRecordInput } from "@promptops/core/Dataset"
 import { Datasets } from "@promptops/core/Datasets"
+import * as Json from "@promptops/core/Json"
 import { formatDifferences, type Prompt, type TemplateFormat } from "@promptops/core/Prompt"
+import * as PromptDiff from "@promptops/core/PromptDiff"
 import { Prompts } from "@promptops/core/Prompts"
 import * as PromptFile from "@promptops/local/PromptFile"
 import { Chunk, Console, type Context, Effect, Option, Stream } from "effect"
@@ -39,8 +41,6 @@ import * as NodePath from "node:path"
 import * as PromptOps from "../PromptOps.js"
 import { type CliFailure, usage } from "./CliError.js"
 import * as CliOptions from "./CliOptions.js"
-import { canonical } from "./JsonLine.js"
-import * as PromptDiff from "./PromptDiff.js"
 import * as RemotePrompts from "./RemotePrompts.js"
 
 /** @since 0.1.0 */
@@ -118,7 +118,7 @@ export interface DatasetPlan {
 }
 
 const recordContent = (record: DatasetRecordInput): string =>
-  canonical({ input: record.input, expected: record.expected, metadata: record.metadata, tags: record.tags })
+  Json.canonical({ input: record.input, expected: record.expected, metadata: record.metadata, tags: record.tags })
 
 const toInput = (record: DatasetRecord): DatasetRecordInput & { readonly id: string } => ({
   id: record.id,

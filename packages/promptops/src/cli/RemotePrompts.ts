@@ -14,11 +14,11 @@
  * @since 0.1.0
  */
 import type { Prompt, PromptSummary } from "@promptops/core/Prompt"
+import * as PromptDiff from "@promptops/core/PromptDiff"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
 import { Prompts } from "@promptops/core/Prompts"
 import * as PromptFile from "@promptops/local/PromptFile"
 import { Chunk, Effect, Option, Stream } from "effect"
-import * as PromptDiff from "./PromptDiff.js"
 
 /**
  * A prompt of the backend: its latest version and, for each tag that

@@ -10,6 +10,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Experiments from "@promptops/core/Experiments"
+import * as Json from "@promptops/core/Json"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
 import type { SpanRecord } from "@promptops/core/SpanRecord"
 import type { ReadOptions, TraceReader } from "@promptops/core/TraceReader"
@@ -17,7 +18,6 @@ import { Console, Duration, Effect, Option } from "effect"
 import * as PromptOps from "../PromptOps.js"
 import { usage } from "./CliError.js"
 import * as CliOptions from "./CliOptions.js"
-import * as JsonLine from "./JsonLine.js"
 
 const pageSize = 1000
 
@@ -59,7 +59,7 @@ export const readTail = (
   )
 
 const print = (jsonl: boolean) => (span: SpanRecord) =>
-  Console.log(jsonl ? JsonLine.stringify({ type: "span", span }) : formatSpan(span))
+  Console.log(jsonl ? Json.stringify({ type: "span", span }) : formatSpan(span))
 
 const tail = Command.make(
   "tail",

@@ -3,14 +3,14 @@
  * baseline choice, the progress bar.
  */
 import { assert, describe, it } from "@effect/vitest"
+import * as JsonLine from "@promptops/core/Json"
 import type { PromptDraft } from "@promptops/core/Prompt"
+import * as PromptDiff from "@promptops/core/PromptDiff"
 import { Effect, Option } from "effect"
 import * as EvalCommand from "../../src/cli/EvalCommand.js"
 import { parseBaseline } from "../../src/cli/EvalCommand.js"
 import * as ExperimentsCommand from "../../src/cli/ExperimentsCommand.js"
-import * as JsonLine from "../../src/cli/JsonLine.js"
 import * as Progress from "../../src/cli/Progress.js"
-import * as PromptDiff from "../../src/cli/PromptDiff.js"
 import * as Evaluator from "../../src/Evaluator.js"
 
 const draft: PromptDraft = {

@@ -278,6 +278,41 @@ describe.concurrent("promptops executable", () => {
       }
     }), timeout)
 
+  it.live("pull, push and diff agree: a prompt Braintrust keeps without its provider and variables is unchanged for all three", () =>
+    Effect.gen(function*() {
+      const env = { BRAINTRUST_PROJECT: "agree-e2e" }
+      const dir = NodePath.join(work, "agree")
+      const base = promptFile("welcome", "Welcome, {{name}}.")
+      // Braintrust stores neither the model provider nor the declared variables: they come back absent.
+      const file: PromptFile.PromptFile = {
+        ...base,
+        versions: [{
+          ...base.versions[0]!,
+          model: { provider: "openai", name: "gpt-4o-mini", params: { temperature: 0.2 } },
+          variables: [{ name: "name", type: "string" }, { name: "company", type: "string" }]
+        }]
+      }
+      writePrompt(dir, file)
+      const pushed = yield* cli(["prompts", "push", "--provider", "braintrust", "--dir", "agree"], env)
+      assert.strictEqual(pushed.code, 0, pushed.stderr)
+      assert.include(pushed.stdout, "pushed 1 of 1 prompts to braintrust")
+
+      const pulled = yield* cli(["prompts", "pull", "--provider", "braintrust", "--dir", "agree"], env)
+      assert.strictEqual(pulled.code, 0, pulled.stderr)
+      assert.include(pulled.stdout, "  = welcome  unchanged")
+      assert.include(pulled.stdout, "(0 written)")
+      assert.strictEqual(NodeFs.readFileSync(PromptFile.pathFor(dir, "welcome"), "utf8"), PromptFile.format(file))
+
+      const [again, diff] = yield* Effect.all([
+        cli(["prompts", "push", "--provider", "braintrust", "--dir", "agree"], env),
+        cli(["prompts", "diff", "--provider", "braintrust", "--dir", "agree"], env)
+      ], { concurrency: "unbounded" })
+      assert.strictEqual(again.code, 0, again.stderr)
+      assert.include(again.stdout, "  = welcome  unchanged")
+      assert.include(again.stdout, "pushed 0 of 1 prompts to braintrust")
+      assert.strictEqual(diff.code, 0, `${diff.stdout}\n${diff.stderr}`)
+    }), timeout)
+
   it.live("migrate local → Braintrust: a dry run writes nothing, --apply copies and maps ids, a second --apply creates nothing", () =>
     Effect.gen(function*() {
       // Seed the local backend as an app would have.

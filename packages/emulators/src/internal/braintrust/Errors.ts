@@ -3,14 +3,9 @@
  */
 import { createHash, randomBytes } from "node:crypto"
 import { STATUS_CODES } from "node:http"
-import {
-  type CapturedRequest,
-  EmulatorHttpError,
-  json,
-  type RouteResponse,
-  type VendorHooks
-} from "../../EmulatorServer.js"
+import { EmulatorHttpError, json, type RouteResponse, type VendorHooks } from "../../EmulatorServer.js"
 import type { ValidationIssue } from "../../OpenApiValidator.js"
+import { bearer, faultHeaders } from "../Auth.js"
 import type { BraintrustDeps } from "./Context.js"
 
 const traceId = (): string => randomBytes(16).toString("hex")
@@ -62,13 +57,6 @@ export const failNotFound = (path: string, message: string): never => {
   throw new EmulatorHttpError(notFound(path, message), message)
 }
 
-const bearer = (request: CapturedRequest): string | undefined => {
-  const header = request.headers.authorization
-  if (typeof header !== "string") return undefined
-  const m = /^\s*Bearer\s+(.+)$/i.exec(header)
-  return m ? m[1]!.trim() : undefined
-}
-
 /** The hooks that make the shared plumbing answer like Braintrust. */
 export const braintrustHooks = (deps: BraintrustDeps): VendorHooks => ({
   authenticate: (request, operation, route) => {
@@ -116,8 +104,7 @@ export const braintrustHooks = (deps: BraintrustDeps): VendorHooks => ({
       { status: 500 }
     ),
   faultStatus: (request, action) => {
-    const headers: Record<string, string> = { ...action.headers }
-    if (action.retryAfter !== undefined) headers["retry-after"] = String(action.retryAfter)
+    const headers = faultHeaders(action)
     const body = action.body !== undefined
       ? action.body
       : action.status === 500

@@ -2,13 +2,14 @@
  * `/v1/dataset`: get-or-create by name, list, get, patch, delete, events and summarize.
  */
 import { json, type Route } from "../../../EmulatorServer.js"
-import { clone, type JsonObject, patchMerge } from "../../Json.js"
+import { clone, type JsonObject } from "../../Json.js"
 import type { BraintrustDeps } from "../Context.js"
 import { failBadRequest, failNotFound } from "../Errors.js"
 import { idsFilter, paginate, stringParam } from "../Lists.js"
 import type { ObjectRecord } from "../Store.js"
 import { summarizeDataset } from "../Summaries.js"
 import { type ContainerSpec, containerRoutes } from "./Containers.js"
+import { objectRoutes } from "./Objects.js"
 import { FOUND_EXISTING, orgMatches, requireProject } from "./Projects.js"
 
 export const requireDataset = (deps: BraintrustDeps, path: string, id: unknown): ObjectRecord =>
@@ -80,39 +81,18 @@ export const datasetRoutes = (deps: BraintrustDeps): ReadonlyArray<Route> => [
       return json({ objects: paginate(deps, path, matching, all, query).map((d) => d.data) })
     }
   },
-  {
-    method: "GET",
+  ...objectRoutes(deps, {
     path: "/v1/dataset/{dataset_id}",
-    write: false,
-    handle: ({ params, path }) => json(requireDataset(deps, path, params["dataset_id"]).data)
-  },
-  {
-    method: "PATCH",
-    path: "/v1/dataset/{dataset_id}",
-    write: true,
-    handle: ({ body, params, path }) => {
-      const record = requireDataset(deps, path, params["dataset_id"])
-      const patch = body as JsonObject
+    idParam: "dataset_id",
+    require: requireDataset,
+    check: ({ path }, record, patch) => {
       if (typeof patch["name"] === "string" && patch["name"] !== record.data["name"]) {
         if (datasetByName(deps, String(record.data["project_id"]), patch["name"])) {
           failBadRequest(deps, path, `A dataset named ${patch["name"]} already exists in this project`)
         }
       }
-      record.data = patchMerge(record.data, patch)
-      return json(record.data)
     }
-  },
-  {
-    method: "DELETE",
-    path: "/v1/dataset/{dataset_id}",
-    write: true,
-    handle: ({ params, path }) => {
-      const record = requireDataset(deps, path, params["dataset_id"])
-      record.deleted = true
-      record.data = { ...record.data, deleted_at: deps.store.isoNow() }
-      return json(record.data)
-    }
-  },
+  }),
   ...containerRoutes(deps, datasetSpec(deps)),
   {
     method: "GET",

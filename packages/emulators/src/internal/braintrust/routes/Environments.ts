@@ -12,11 +12,12 @@
  * (see Functions.ts).
  */
 import { json, type Route } from "../../../EmulatorServer.js"
-import { type JsonObject, patchMerge } from "../../Json.js"
+import type { JsonObject } from "../../Json.js"
 import type { BraintrustDeps } from "../Context.js"
 import { failBadRequest, failNotFound } from "../Errors.js"
 import { idsFilter, stringParam } from "../Lists.js"
 import type { ObjectRecord } from "../Store.js"
+import { objectRoutes } from "./Objects.js"
 import { checkOrgName, orgMatches } from "./Projects.js"
 
 export const requireEnvironment = (deps: BraintrustDeps, path: string, id: unknown): ObjectRecord =>
@@ -77,36 +78,16 @@ export const environmentRoutes = (deps: BraintrustDeps): ReadonlyArray<Route> =>
       return json({ objects: matching.map((e) => e.data) })
     }
   },
-  {
-    method: "GET",
+  ...objectRoutes(deps, {
     path: "/environment/{environment_id}",
-    write: false,
-    handle: ({ params, path }) => json(requireEnvironment(deps, path, params["environment_id"]).data)
-  },
-  {
-    method: "PATCH",
-    path: "/environment/{environment_id}",
-    write: true,
-    handle: ({ body, params, path }) => {
-      const record = requireEnvironment(deps, path, params["environment_id"])
-      const patch = body as JsonObject
+    idParam: "environment_id",
+    require: requireEnvironment,
+    fields: ["name", "slug", "description"],
+    check: ({ path }, record, patch) => {
       if (patch["slug"] !== null && patch["slug"] !== undefined) checkSlug(deps, path, patch["slug"], record.id)
-      const allowed: JsonObject = {}
-      for (const key of ["name", "slug", "description"] as const) if (key in patch) allowed[key] = patch[key]
-      record.data = patchMerge(record.data, allowed)
-      return json(record.data)
-    }
-  },
-  {
-    method: "DELETE",
-    path: "/environment/{environment_id}",
-    write: true,
-    handle: ({ params, path }) => {
-      const record = requireEnvironment(deps, path, params["environment_id"])
-      record.deleted = true
-      record.data = { ...record.data, deleted_at: deps.store.isoNow() }
+    },
+    afterDelete: (record) => {
       deps.store.environmentVersions.delete(record.id)
-      return json(record.data)
     }
-  }
+  })
 ]

@@ -3,13 +3,14 @@
  * events (insert / fetch / feedback) and summarize.
  */
 import { json, type Route } from "../../../EmulatorServer.js"
-import { clone, isPlainObject, type JsonObject, patchMerge } from "../../Json.js"
+import { clone, isPlainObject, type JsonObject } from "../../Json.js"
 import type { BraintrustDeps } from "../Context.js"
 import { failBadRequest, failNotFound } from "../Errors.js"
 import { idsFilter, paginate, stringParam } from "../Lists.js"
 import type { ObjectRecord } from "../Store.js"
 import { summarizeExperiment } from "../Summaries.js"
 import { type ContainerSpec, containerRoutes } from "./Containers.js"
+import { objectRoutes } from "./Objects.js"
 import { FOUND_EXISTING, orgMatches, requireProject } from "./Projects.js"
 
 const OPTIONAL_FIELDS = [
@@ -109,43 +110,24 @@ export const experimentRoutes = (deps: BraintrustDeps): ReadonlyArray<Route> => 
       return json({ objects: paginate(deps, path, matching, all, query, 1000).map((e) => e.data) })
     }
   },
-  {
-    method: "GET",
+  ...objectRoutes(deps, {
     path: "/v1/experiment/{experiment_id}",
-    write: false,
-    handle: ({ params, path }) => json(requireExperiment(deps, path, params["experiment_id"]).data)
-  },
-  {
-    method: "PATCH",
-    path: "/v1/experiment/{experiment_id}",
-    write: true,
-    handle: ({ body, params, path }) => {
-      const record = requireExperiment(deps, path, params["experiment_id"])
-      const patch = { ...(body as JsonObject) }
-      delete patch["project_id"]
-      delete patch["ensure_new"]
+    idParam: "experiment_id",
+    require: requireExperiment,
+    // An experiment cannot move to another project.
+    ignore: ["project_id", "ensure_new"],
+    check: ({ path }, record, patch) => {
       if (typeof patch["name"] === "string" && patch["name"] !== record.data["name"]) {
         if (experimentByName(deps, String(record.data["project_id"]), patch["name"])) {
           failBadRequest(deps, path, `An experiment named ${patch["name"]} already exists in this project`)
         }
       }
-      record.data = patchMerge(record.data, patch)
+    },
+    afterPatch: (record) => {
       const repo = record.data["repo_info"]
       if (isPlainObject(repo) && typeof repo["commit"] === "string") record.data["commit"] = repo["commit"]
-      return json(record.data)
     }
-  },
-  {
-    method: "DELETE",
-    path: "/v1/experiment/{experiment_id}",
-    write: true,
-    handle: ({ params, path }) => {
-      const record = requireExperiment(deps, path, params["experiment_id"])
-      record.deleted = true
-      record.data = { ...record.data, deleted_at: deps.store.isoNow() }
-      return json(record.data)
-    }
-  },
+  }),
   ...containerRoutes(deps, experimentSpec(deps)),
   {
     method: "GET",

@@ -14,7 +14,8 @@
  */
 import { empty, json, type Route, type RouteResponse, sse, type SseEvent } from "../../../EmulatorServer.js"
 import type { ExtraOperationInput } from "../../../OpenApiValidator.js"
-import { clone, isPlainObject, type JsonObject, patchMerge } from "../../Json.js"
+import { clone, isPlainObject, type JsonObject } from "../../Json.js"
+import { resourceRoutes } from "../../Resources.js"
 import type { BraintrustDeps } from "../Context.js"
 import { badRequest, failBadRequest, failNotFound } from "../Errors.js"
 import { containerKeys, insertEvents } from "../Events.js"
@@ -233,37 +234,34 @@ const crudRoutes = (deps: BraintrustDeps, flavour: Flavour): ReadonlyArray<Route
         return json(view(flavour, data))
       }
     },
-    {
-      method: "PATCH",
+    // GET by id is the route above (it also serves pinned versions); PATCH appends a version, DELETE hides it.
+    ...resourceRoutes<FunctionRecord>({
       path: `${base}/{${idParam}}`,
-      write: true,
-      handle: ({ body, params, path }) => {
-        const record = requireVisible(deps, flavour, path, params[idParam])
-        const patch = body as JsonObject
-        const before = current(record)
-        if (typeof patch["slug"] === "string" && patch["slug"] !== before["slug"]) {
-          if (findBySlug(deps, String(before["project_id"]), patch["slug"])) {
-            failBadRequest(deps, path, `Slug ${patch["slug"]} is already used in this project`)
+      idParam,
+      require: ({ path }, id) => requireVisible(deps, flavour, path, id),
+      view: (record) => view(flavour, current(record)),
+      get: false,
+      patch: {
+        fields: flavour === "function" ? [...PROMPT_FIELDS, ...FUNCTION_ONLY_FIELDS] : PROMPT_FIELDS,
+        check: ({ path }, record, patch) => {
+          const before = current(record)
+          if (typeof patch["slug"] === "string" && patch["slug"] !== before["slug"]) {
+            if (findBySlug(deps, String(before["project_id"]), patch["slug"])) {
+              failBadRequest(deps, path, `Slug ${patch["slug"]} is already used in this project`)
+            }
           }
-        }
-        const editable: JsonObject = { ...before }
-        for (const key of IDENTITY_FIELDS) delete editable[key]
-        const allowed: JsonObject = {}
-        const keys = flavour === "function" ? [...PROMPT_FIELDS, ...FUNCTION_ONLY_FIELDS] : PROMPT_FIELDS
-        for (const key of keys) if (key in patch) allowed[key] = patch[key]
-        return json(view(flavour, appendVersion(deps, record, patchMerge(editable, allowed))))
-      }
-    },
-    {
-      method: "DELETE",
-      path: `${base}/{${idParam}}`,
-      write: true,
-      handle: ({ params, path }) => {
-        const record = requireVisible(deps, flavour, path, params[idParam])
+        },
+        editable: (record) => {
+          const editable: JsonObject = { ...current(record) }
+          for (const key of IDENTITY_FIELDS) delete editable[key]
+          return editable
+        },
+        write: (record, merged) => view(flavour, appendVersion(deps, record, merged))
+      },
+      remove: (_, record) => {
         record.deleted = true
-        return json(view(flavour, current(record)))
       }
-    }
+    })
   ]
 }
 

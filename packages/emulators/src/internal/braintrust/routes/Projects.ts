@@ -2,11 +2,12 @@
  * `/v1/project`: get-or-create by name, list with filters, get, deep-merge patch, delete.
  */
 import { json, type Route } from "../../../EmulatorServer.js"
-import { type JsonObject, patchMerge } from "../../Json.js"
+import type { JsonObject } from "../../Json.js"
 import type { BraintrustDeps } from "../Context.js"
 import { failBadRequest, failNotFound } from "../Errors.js"
 import { idsFilter, paginate, stringParam } from "../Lists.js"
 import type { ObjectRecord } from "../Store.js"
+import { objectRoutes } from "./Objects.js"
 
 export const FOUND_EXISTING = { "x-bt-found-existing": "true" } as const
 
@@ -77,36 +78,15 @@ export const projectRoutes = (deps: BraintrustDeps): ReadonlyArray<Route> => [
       return json({ objects: paginate(deps, path, matching, all, query).map((p) => p.data) })
     }
   },
-  {
-    method: "GET",
+  ...objectRoutes(deps, {
     path: "/v1/project/{project_id}",
-    write: false,
-    handle: ({ params, path }) => json(requireProject(deps, path, params["project_id"]).data)
-  },
-  {
-    method: "PATCH",
-    path: "/v1/project/{project_id}",
-    write: true,
-    handle: ({ body, params, path }) => {
-      const record = requireProject(deps, path, params["project_id"])
-      const patch = body as JsonObject
+    idParam: "project_id",
+    require: requireProject,
+    check: ({ path }, record, patch) => {
       if (typeof patch["name"] === "string" && patch["name"] !== record.data["name"]) {
         const clash = deps.store.projectByName(patch["name"])
         if (clash) failBadRequest(deps, path, `A project named ${patch["name"]} already exists`)
       }
-      record.data = patchMerge(record.data, patch)
-      return json(record.data)
     }
-  },
-  {
-    method: "DELETE",
-    path: "/v1/project/{project_id}",
-    write: true,
-    handle: ({ params, path }) => {
-      const record = requireProject(deps, path, params["project_id"])
-      record.deleted = true
-      record.data = { ...record.data, deleted_at: deps.store.isoNow() }
-      return json(record.data)
-    }
-  }
+  })
 ]
