@@ -4,14 +4,17 @@
 //   HTTP=node          a plain `node:http` request with a keep-alive agent (the floor);
 //   HTTP=fetch         global `fetch` (undici);
 //   HTTP=effect-fetch  @effect/platform's HttpClient over fetch (what the adapters use);
-//   HTTP=effect-node   @effect/platform-node's HttpClient over `node:http`.
+//   HTTP=effect-node   @effect/platform-node's HttpClient over `node:http`;
+//   HTTP=promptops     `BraintrustClient.insert` (prevalidated, over fetch): the call
+//                      the span sink makes, so the gap to `effect-fetch` is promptops' own request path.
 // Client CPU per delivered span is process CPU from the first encode until the
 // last response, divided by the spans; the row building is outside it.
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Effect } from "effect"
+import * as BraintrustClient from "@promptops/braintrust/BraintrustClient"
+import { Effect, Layer, Redacted } from "effect"
 import * as Http from "node:http"
 import { emulatorProject, logRow } from "../lib/log-rows.mjs"
 
@@ -57,19 +60,30 @@ const viaEffect = async (layer) => {
       )
     )
 }
+const viaPromptops = async () => {
+  const client = await Effect.runPromise(BraintrustClient.BraintrustClient.pipe(Effect.provide(
+    BraintrustClient.layer({ apiKey: Redacted.make(process.env.BRAINTRUST_API_KEY), apiUrl: url, project: "bench-floor" }).pipe(
+      Layer.provide(FetchHttpClient.layer)
+    )
+  )))
+  // The same rows as a request object (the sink hands `insert` an object, not a string).
+  return (events) => Effect.runPromise(client.insert({ project_logs: { [project.id]: { events } } }, { prevalidated: true }))
+}
 const send = HTTP === "node"
   ? viaNode
   : HTTP === "fetch"
   ? viaFetch
   : HTTP === "effect-fetch"
   ? await viaEffect(FetchHttpClient.layer)
+  : HTTP === "promptops"
+  ? await viaPromptops()
   : await viaEffect(NodeHttpClient.layer)
 
 const cpu0 = process.cpuUsage()
 const started = performance.now()
 let next = 0
 const worker = async () => {
-  while (next < batches.length) await send(encode(batches[next++]))
+  while (next < batches.length) await send(HTTP === "promptops" ? batches[next++] : encode(batches[next++]))
 }
 await Promise.all([worker(), worker(), worker(), worker()])
 const cpu = process.cpuUsage(cpu0)

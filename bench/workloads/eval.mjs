@@ -12,7 +12,7 @@
 //         → wall_no_tracer_s the eval runner, spans on Effect's native tracer;
 //         → wall_s          the eval runner with the promptops Tracer exporting every span.
 // The *_loss_s metrics are the steps between them.
-import { Effect, Exit, Layer } from "effect"
+import { Context, Effect, Exit, FiberRef, Layer, Tracer } from "effect"
 
 const CASES = Number(process.env.EVAL_CASES ?? 10_000)
 const CONCURRENCY = 100
@@ -24,6 +24,17 @@ const Memory = await import("@promptops/core/Memory")
 const Tracing = await import("@promptops/core/Tracing").catch(() => undefined)
 
 const seconds = (since) => (performance.now() - since) / 1000
+
+/**
+ * Process CPU (user + system) of `f`, in µs per case: on a shared machine the
+ * wall time of a step moves with the neighbours' load, its CPU much less.
+ */
+const withCpu = async (cases, f) => {
+  const before = process.cpuUsage()
+  const value = await f()
+  const cpu = process.cpuUsage(before)
+  return { value, cpuUsPerCase: (cpu.user + cpu.system) / cases }
+}
 
 /** The floor of any runner: a worker pool of bare promises over setTimeout. */
 const rawPromises = async (cases) => {
@@ -69,7 +80,11 @@ const spanTree = (cases) => {
       next++
       const root = yield* Effect.makeSpan("eval", { captureStackTrace: false, root: true })
       const task = yield* Effect.makeSpan("task", { captureStackTrace: false, parent: root })
-      yield* Effect.withParentSpan(Effect.sleep(`${TASK_MS} millis`), task)
+      // Provided as the runner provides it: the context set for the task, then set back.
+      const outer = yield* FiberRef.get(FiberRef.currentContext)
+      yield* FiberRef.set(FiberRef.currentContext, Context.add(outer, Tracer.ParentSpan, task))
+      yield* Effect.sleep(`${TASK_MS} millis`)
+      yield* FiberRef.set(FiberRef.currentContext, outer)
       end(task)
       end(yield* Effect.makeSpan("exact", { captureStackTrace: false, parent: root }))
       end(root)
@@ -125,16 +140,18 @@ await spanTree(1000)
 await measure(data.slice(0, 1000), false)
 if (tracer) await measure(data.slice(0, 1000), true)
 
-const raw = await rawPromises(CASES)
-const effectFloor = await effectSleep(CASES)
-const spanFloor = await spanTree(CASES)
+const { value: raw, cpuUsPerCase: rawCpu } = await withCpu(CASES, () => rawPromises(CASES))
+const { value: effectFloor, cpuUsPerCase: effectCpu } = await withCpu(CASES, () => effectSleep(CASES))
+const { value: spanFloor, cpuUsPerCase: spanCpu } = await withCpu(CASES, () => spanTree(CASES))
 // The traced run before the untraced one, so the peak RSS read right after it
 // is that of one full traced eval (plus the small floors and warm-ups). No
 // forced GC between runs: after one, V8 shrinks the heap and the next run pays
 // ~10-20% more in collections.
-const traced = await measure(data, tracer)
+const { value: traced, cpuUsPerCase: tracedCpu } = await withCpu(CASES, () => measure(data, tracer))
 const peakRss = process.resourceUsage().maxRSS / 1024
-const native = tracer ? await measure(data, false) : traced
+const { value: native, cpuUsPerCase: nativeCpu } = tracer
+  ? await withCpu(CASES, () => measure(data, false))
+  : { value: traced, cpuUsPerCase: tracedCpu }
 
 const metrics = {
   wall_s: traced.wall,
@@ -150,6 +167,14 @@ const metrics = {
   span_tree_loss_s: spanFloor - effectFloor,
   runner_loss_s: native.wall - spanFloor,
   tracer_loss_s: traced.wall - native.wall,
+  // The same chain in client CPU per case (µs): steadier than wall time when the machine is shared.
+  raw_promise_cpu_us: rawCpu,
+  effect_sleep_cpu_us: effectCpu,
+  span_tree_cpu_us: spanCpu,
+  no_tracer_cpu_us: nativeCpu,
+  cpu_us: tracedCpu,
+  runner_cpu_us: nativeCpu - spanCpu,
+  tracer_cpu_us: tracedCpu - nativeCpu,
   peak_rss_mb: peakRss
 }
 if (traced.stats !== undefined) {

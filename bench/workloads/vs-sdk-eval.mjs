@@ -30,6 +30,10 @@ console.log(JSON.stringify({
     promptops_run_s: ours.runS,
     promptops_cpu_s: ours.cpuS,
     sdk_cpu_s: sdk.cpuS,
+    promptops_cpu_us_per_case: ours.cpuS * 1e6 / CASES,
+    sdk_cpu_us_per_case: sdk.cpuS * 1e6 / CASES,
+    // The issue 12 target: promptops' client CPU per case at most 1/5 of the SDK's.
+    sdk_vs_promptops_cpu: sdk.cpuS / ours.cpuS,
     promptops_peak_rss_mb: ours.peakRssMb,
     sdk_peak_rss_mb: sdk.peakRssMb,
     promptops_experiment_rows: ours.inspected,

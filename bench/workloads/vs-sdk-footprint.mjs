@@ -5,7 +5,8 @@
 //
 // Import time: each figure is the median of IMPORT_RUNS fresh processes
 // (clients/import-*.mjs): promptops at the margin (peers loaded first,
-// untimed), the SDK and the peers themselves from cold.
+// untimed), the SDK and the peers themselves from cold. Wall time (budgeted)
+// and the client process's CPU time, which a busy shared machine inflates less.
 // Installed size: @promptops/core + @promptops/braintrust (their dist, as the
 // budget states; also everything their `files` ship, src included) plus their
 // non-peer dependencies, transitively; the SDK's package plus its
@@ -19,14 +20,14 @@ import { bytesOf, dependencyClosure, MB, resolvePackage } from "../lib/install-s
 const IMPORT_RUNS = Number(process.env.IMPORT_RUNS ?? 5)
 
 const importMs = async (script) => {
-  const samples = []
-  for (let i = 0; i < IMPORT_RUNS; i++) samples.push((await runClient(script)).ms)
-  return median(samples)
+  const runs = []
+  for (let i = 0; i < IMPORT_RUNS; i++) runs.push(await runClient(script))
+  return { ms: median(runs.map((run) => run.ms)), cpuMs: median(runs.map((run) => run.cpuMs)) }
 }
 
-const promptopsImport = await importMs("clients/import-promptops.mjs")
-const sdkImport = await importMs("clients/import-sdk.mjs")
-const peersImport = await importMs("clients/import-peers.mjs")
+const { cpuMs: promptopsImportCpu, ms: promptopsImport } = await importMs("clients/import-promptops.mjs")
+const { cpuMs: sdkImportCpu, ms: sdkImport } = await importMs("clients/import-sdk.mjs")
+const { cpuMs: peersImportCpu, ms: peersImport } = await importMs("clients/import-peers.mjs")
 
 // --- installed size ---------------------------------------------------------
 const ours = ["@promptops/core", "@promptops/braintrust"].map((name) => resolvePackage(name, benchDir))
@@ -63,6 +64,9 @@ console.log(JSON.stringify({
     sdk_import_ms: sdkImport,
     peers_import_ms: peersImport,
     sdk_vs_promptops_import: sdkImport / promptopsImport,
+    promptops_import_cpu_ms: promptopsImportCpu,
+    sdk_import_cpu_ms: sdkImportCpu,
+    peers_import_cpu_ms: peersImportCpu,
     promptops_installed_mb: (distBytes + depBytes) / MB,
     promptops_installed_without_maps_mb: (distBytes - mapBytes + depBytes) / MB,
     promptops_source_maps_mb: mapBytes / MB,

@@ -119,38 +119,35 @@ export const toRow = (record: SpanRecord): BraintrustSchema.InsertProjectLogsEve
   const metrics: Record<string, number> = {}
   if (Number.isFinite(record.startTime)) metrics["start"] = record.startTime / 1000
   if (Number.isFinite(record.endTime)) metrics["end"] = record.endTime / 1000
-  for (const [key, value] of Object.entries(record.metrics)) {
+  const recordMetrics = record.metrics
+  for (const key in recordMetrics) {
+    if (!Object.prototype.hasOwnProperty.call(recordMetrics, key)) continue
+    const value = recordMetrics[key]
     if (typeof value !== "number" || !Number.isFinite(value)) continue
     const name = metricNames.get(key)
     if (name !== undefined) metrics[name] = Math.round(value)
     else if (key !== "start" && key !== "end") Records.set(metrics, key, value)
   }
-  return {
-    id: record.spanId,
-    span_id: record.spanId,
-    root_span_id: record.traceId,
-    ...(record.parentSpanId !== undefined ? { span_parents: [record.parentSpanId] } : {}),
-    span_attributes: {
-      name: record.name,
-      type,
-      ...(type !== record.kind ? { promptops_kind: record.kind } : {})
-    },
-    // `new Date(NaN).toISOString()` throws; a span without a start time has no `created`.
-    ...(Number.isFinite(record.startTime) ? { created: new Date(record.startTime).toISOString() } : {}),
-    ...(record.input !== undefined ? { input: record.input } : {}),
-    ...(record.output !== undefined ? { output: record.output } : {}),
-    ...(record.expected !== undefined ? { expected: record.expected } : {}),
-    ...(record.error !== undefined ? { error: SpanErrorText.format(record.error) } : {}),
-    ...(record.truncated === true
-      ? { metadata: { ...record.metadata, promptops_truncated: true } }
-      : hasKeys(record.metadata)
-      ? { metadata: record.metadata }
-      : {}),
-    metrics,
-    ...(record.scores !== undefined ? { scores: record.scores } : {}),
-    ...(record.tags !== undefined ? { tags: record.tags } : {}),
-    ...(record.kind === "eval" && record.destination._tag === "Experiment" ? { _is_merge: true } : {})
-  }
+  // Built by assignment rather than conditional spreads (this runs for every exported span, and each
+  // `...(c ? {…} : {})` allocates and copies): the keys are set in the order the wire form lists them.
+  const row: Record<string, unknown> = { id: record.spanId, span_id: record.spanId, root_span_id: record.traceId }
+  if (record.parentSpanId !== undefined) row["span_parents"] = [record.parentSpanId]
+  row["span_attributes"] = type !== record.kind
+    ? { name: record.name, type, promptops_kind: record.kind }
+    : { name: record.name, type }
+  // `new Date(NaN).toISOString()` throws; a span without a start time has no `created`.
+  if (Number.isFinite(record.startTime)) row["created"] = new Date(record.startTime).toISOString()
+  if (record.input !== undefined) row["input"] = record.input
+  if (record.output !== undefined) row["output"] = record.output
+  if (record.expected !== undefined) row["expected"] = record.expected
+  if (record.error !== undefined) row["error"] = SpanErrorText.format(record.error)
+  if (record.truncated === true) row["metadata"] = { ...record.metadata, promptops_truncated: true }
+  else if (hasKeys(record.metadata)) row["metadata"] = record.metadata
+  row["metrics"] = metrics
+  if (record.scores !== undefined) row["scores"] = record.scores
+  if (record.tags !== undefined) row["tags"] = record.tags
+  if (record.kind === "eval" && record.destination._tag === "Experiment") row["_is_merge"] = true
+  return row as BraintrustSchema.InsertProjectLogsEvent
 }
 
 const isRecord = (u: unknown): u is Record<string, unknown> =>

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Schema } from "effect"
+import { Context, Effect, type Either, type ParseResult, Schema } from "effect"
 import { Metadata } from "./Dataset.js"
 import { Scores } from "./Experiment.js"
 import * as Ids from "./Ids.js"
@@ -60,7 +60,12 @@ export interface ConstructorParams {
   readonly log: (items: ReadonlyArray<FeedbackItem & { readonly id: string }>) => Effect.Effect<void, PromptOpsError>
 }
 
-const validateItems = Schema.decodeUnknownEither(Schema.Array(FeedbackItem), { errors: "all" })
+// Compiled on first use, not at import (DESIGN §7 import budget).
+let validateItemsOnce:
+  | ((u: unknown) => Either.Either<ReadonlyArray<FeedbackItem>, ParseResult.ParseError>)
+  | undefined = undefined
+const validateItems = (u: unknown): Either.Either<ReadonlyArray<FeedbackItem>, ParseResult.ParseError> =>
+  (validateItemsOnce ??= Schema.decodeUnknownEither(Schema.Array(FeedbackItem), { errors: "all" }))(u)
 
 /**
  * Validates every item (scores in 0..1, a target id) and fills ids.

@@ -8,7 +8,11 @@
  *
  * @since 0.1.0
  */
-import { randomFillSync, randomUUID } from "node:crypto"
+import type * as NodeCrypto from "node:crypto"
+import { requireOnUse } from "./internal/requireOnUse.js"
+
+// Loaded on the first id, not at import: `node:crypto` is a few ms an app may never need.
+const nodeCrypto = requireOnUse<typeof NodeCrypto>("node:crypto")
 
 const POOL_SIZE = 4096
 const pool = new Uint8Array(POOL_SIZE)
@@ -27,7 +31,7 @@ const fromCharCode = String.fromCharCode
 /** The offset of `bytes` fresh random bytes in `pool`. */
 const take = (bytes: number): number => {
   if (offset + bytes > POOL_SIZE) {
-    randomFillSync(pool)
+    nodeCrypto().randomFillSync(pool)
     offset = 0
   }
   const start = offset
@@ -50,7 +54,7 @@ const hex8 = (at: number): string => {
  *
  * @since 0.1.0
  */
-export const uuid = (): string => randomUUID()
+export const uuid = (): string => nodeCrypto().randomUUID()
 
 /**
  * 16 random bytes as 32 lowercase hex characters (W3C trace id).

@@ -10,8 +10,12 @@
  *
  * @since 0.1.0
  */
-import { createHash } from "node:crypto"
+import type * as NodeCrypto from "node:crypto"
+import { requireOnUse } from "./internal/requireOnUse.js"
 import * as Records from "./Records.js"
+
+// Loaded on the first hash, not at import: `node:crypto` is a few ms an app may never need.
+const nodeCrypto = requireOnUse<typeof NodeCrypto>("node:crypto")
 
 /**
  * Whether `value` is a plain object: its prototype is `Object.prototype`
@@ -102,7 +106,7 @@ export const equals = (a: unknown, b: unknown): boolean => canonical(a) === cano
  * @since 0.1.0
  */
 export const contentId = (value: unknown, length: number = 32): string =>
-  createHash("sha256").update(canonical(value)).digest("hex").slice(0, length)
+  nodeCrypto().createHash("sha256").update(canonical(value)).digest("hex").slice(0, length)
 
 /**
  * A counter that makes ids unique in order of appearance: the first `id` is

@@ -54,12 +54,17 @@
  * is handed only the variables the template names, since the engine converts
  * every variable it is given before it renders (see `usedVariables`).
  *
+ * Each engine package loads on the first render (or variable analysis) of its
+ * format, not when this module is imported: together they cost ~40 ms of
+ * import time that an app rendering one format, or none, should not pay.
+ *
  * @since 0.1.0
  */
-import { Template as JinjaTemplate } from "@huggingface/jinja"
+import type { Template as JinjaTemplate } from "@huggingface/jinja"
 import { Effect, Either, Schema } from "effect"
-import Mustache from "mustache"
+import type Mustache from "mustache"
 import * as Nunjucks from "./internal/nunjucks.js"
+import { requireOnUse } from "./internal/requireOnUse.js"
 import { TemplateError } from "./PromptOpsError.js"
 
 /**
@@ -357,58 +362,68 @@ class UnrenderableValue {
   constructor(readonly name: string, readonly cause: unknown) {}
 }
 
+// Loaded on first use: `mustache` costs every app that never renders mustache at import.
+const mustache = requireOnUse<typeof Mustache>("mustache")
+
 /**
  * Our own Writer, so nothing global in the `mustache` package changes (its
  * `escape`, `tags` and unbounded default cache stay as other users left them).
  * It applies Braintrust's escape and records names that resolve to nothing.
  */
-class PromptWriter extends Mustache.Writer {
-  /** Set by mustache's constructor; missing from its type declarations. */
-  declare templateCache: Mustache.TemplateCache
-  override escapedValue(token: Array<string>, context: Mustache.Context): string {
-    const name = token[1]!
-    const value: unknown = context.lookup(name)
-    if (value === undefined) {
-      missingSink?.push(name)
-      return ""
+const makeMustacheWriter = (): Mustache.Writer => {
+  class PromptWriter extends mustache().Writer {
+    /** Set by mustache's constructor; missing from its type declarations. */
+    declare templateCache: Mustache.TemplateCache
+    override escapedValue(token: Array<string>, context: Mustache.Context): string {
+      const name = token[1]!
+      const value: unknown = context.lookup(name)
+      if (value === undefined) {
+        missingSink?.push(name)
+        return ""
+      }
+      if (value === null) return ""
+      if (typeof value === "string") return value
+      try {
+        // `undefined` for functions and symbols, which mustache renders as nothing.
+        return JSON.stringify(value) ?? ""
+      } catch (cause) {
+        throw new UnrenderableValue(name, cause)
+      }
     }
-    if (value === null) return ""
-    if (typeof value === "string") return value
-    try {
-      // `undefined` for functions and symbols, which mustache renders as nothing.
-      return JSON.stringify(value) ?? ""
-    } catch (cause) {
-      throw new UnrenderableValue(name, cause)
+    override unescapedValue(token: Array<string>, context: Mustache.Context): string {
+      const name = token[1]!
+      const value: unknown = context.lookup(name)
+      if (value === undefined) {
+        missingSink?.push(name)
+        return ""
+      }
+      return value === null ? "" : String(value)
     }
   }
-  override unescapedValue(token: Array<string>, context: Mustache.Context): string {
-    const name = token[1]!
-    const value: unknown = context.lookup(name)
-    if (value === undefined) {
-      missingSink?.push(name)
-      return ""
+
+  const writer = new PromptWriter()
+  {
+    const cache = new Lru<unknown>()
+    // mustache's TemplateCache type says `string`; it stores token arrays.
+    writer.templateCache = {
+      get: (key: string) => cache.get(key) as string | undefined,
+      set: (key: string, tokens: string) => cache.set(key, tokens),
+      clear: () => cache.clear()
     }
-    return value === null ? "" : String(value)
   }
+  return writer
 }
 
-const mustacheWriter = new PromptWriter()
-{
-  const cache = new Lru<unknown>()
-  // mustache's TemplateCache type says `string`; it stores token arrays.
-  mustacheWriter.templateCache = {
-    get: (key: string) => cache.get(key) as string | undefined,
-    set: (key: string, tokens: string) => cache.set(key, tokens),
-    clear: () => cache.clear()
-  }
-}
+/** The one writer, built on the first mustache render. */
+let mustacheWriterOnce: Mustache.Writer | undefined = undefined
+const mustacheWriter = (): Mustache.Writer => (mustacheWriterOnce ??= makeMustacheWriter())
 
 const renderMustache = (template: string, view: Record<string, unknown>, strict: boolean): Outcome => {
   const sink: Array<string> | undefined = strict ? [] : undefined
   const outer = missingSink // a lambda in the variables could render a template itself
   missingSink = sink
   try {
-    const text = mustacheWriter.render(template, view, undefined, MUSTACHE_CONFIG)
+    const text = mustacheWriter().render(template, view, undefined, MUSTACHE_CONFIG)
     if (sink !== undefined && sink.length > 0) return { _tag: "Missing", missing: dedupe(sink) }
     return { _tag: "Rendered", text }
   } catch (error) {
@@ -440,7 +455,7 @@ const mustacheVariables = (template: string): ReadonlyArray<string> => {
       if ((kind === "#" || kind === "^") && Array.isArray(span[4])) walk(span[4] as ReadonlyArray<MustacheSpan>)
     }
   }
-  walk(mustacheWriter.parse(template, MUSTACHE_TAGS) as ReadonlyArray<MustacheSpan>)
+  walk(mustacheWriter().parse(template, MUSTACHE_TAGS) as ReadonlyArray<MustacheSpan>)
   return Array.from(names)
 }
 
@@ -513,11 +528,14 @@ type JinjaEntry =
 
 const jinjaCache = new Lru<JinjaEntry>()
 
+// Loaded on first use: `@huggingface/jinja` costs every app that never renders jinja at import.
+const jinja = requireOnUse<typeof import("@huggingface/jinja")>("@huggingface/jinja")
+
 const jinjaEntry = (source: string): JinjaEntry => {
   let entry = jinjaCache.get(source)
   if (entry === undefined) {
     try {
-      const template = new JinjaTemplate(source)
+      const template = new (jinja().Template)(source)
       const program = template.parsed as unknown as JinjaNode
       entry = {
         _tag: "Parsed",

@@ -621,6 +621,41 @@ describe("Eval.run", () => {
       assert.isUndefined(spans.find((s) => s.name === "exact"))
     }))
 
+  it.effect("the task's span is its parent only while it runs: after each case the worker is back in the caller's span", () =>
+    Effect.gen(function*() {
+      const backend = makeBackend()
+      const spans: Array<RecordedSpan> = []
+      const inTask: Array<string> = []
+      const afterCase: Array<string> = []
+      const spanName = Effect.map(Effect.option(Effect.currentSpan), (span) => Option.isSome(span) ? span.value.name : "none")
+      yield* Eval.run({
+        name: "context",
+        data: [{ id: "ok", input: "a" }, { id: "fails", input: "b" }, { id: "dies", input: "c" }, { id: "ok-2", input: "d" }],
+        task: (input: string) =>
+          Effect.zipRight(
+            Effect.flatMap(spanName, (name) => Effect.sync(() => inTask.push(name))),
+            input === "b" ? Effect.fail("nope") : input === "c" ? Effect.die("boom") : upper(input)
+          ),
+        scorers: [exact],
+        // One worker: every case after the first runs in the fiber the previous one left.
+        concurrency: 1,
+        onProgress: (event) =>
+          event._tag === "CaseCompleted"
+            ? Effect.flatMap(spanName, (name) => Effect.sync(() => afterCase.push(name)))
+            : Effect.void
+      }).pipe(
+        Effect.withSpan("app"),
+        Effect.provide(backend.layer),
+        Effect.withTracer(collectingTracer(spans))
+      )
+      assert.deepStrictEqual(inTask, ["task", "task", "task", "task"])
+      // Progress runs in the worker right after each case, success or failure: the task's context is gone.
+      assert.deepStrictEqual(afterCase, ["app", "app", "app", "app"])
+      const tasks = spans.filter((s) => s.name === "task")
+      const roots = spans.filter((s) => s.name === "eval")
+      assert.deepStrictEqual(tasks.map(parentId), roots.map((s) => s.spanId))
+    }))
+
   it.effect("ends the spans of cases cut short: interrupted runs and scorers past the deadline", () =>
     Effect.gen(function*() {
       const backend = makeBackend()

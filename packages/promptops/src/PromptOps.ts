@@ -17,7 +17,6 @@
  *
  * @since 0.1.0
  */
-import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 // The adapters' config modules are small (Config values and defaults, no
 // client, no SQLite): a backend's package itself loads only when it is chosen.
 import * as BasaltConfig from "@promptops/basalt/BasaltConfig"
@@ -366,7 +365,10 @@ const backendLayer = (
   switch (resolved.provider) {
     case "braintrust":
       return lazily(() =>
-        import("@promptops/braintrust/Braintrust").then((Braintrust) =>
+        // FetchHttpClient too on first use: it is not among the peers an app already loads (import budget).
+        Promise.all([import("@promptops/braintrust/Braintrust"), import("@effect/platform/FetchHttpClient")]).then((
+          [Braintrust, FetchHttpClient]
+        ) =>
           cached(Braintrust.layer({
             apiKey: resolved.apiKey,
             apiUrl: resolved.apiUrl,
@@ -379,7 +381,9 @@ const backendLayer = (
       )
     case "basalt":
       return lazily(() =>
-        import("@promptops/basalt/Basalt").then((Basalt) =>
+        Promise.all([import("@promptops/basalt/Basalt"), import("@effect/platform/FetchHttpClient")]).then((
+          [Basalt, FetchHttpClient]
+        ) =>
           cached(Basalt.layer({
             apiKey: resolved.apiKey,
             apiUrl: resolved.apiUrl,

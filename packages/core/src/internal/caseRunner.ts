@@ -6,8 +6,8 @@
  * Runs once per case × trial, so it is written for speed: see
  * `makeCaseRunner`.
  */
-import type { Clock, Tracer } from "effect"
-import { Cause, Duration, Effect, Exit, FiberId, Option, Predicate } from "effect"
+import type { Clock } from "effect"
+import { Cause, Context, Duration, Effect, Exit, FiberId, FiberRef, Option, Predicate, Tracer } from "effect"
 import type { Metadata } from "../Dataset.js"
 import type {
   Annotation,
@@ -344,10 +344,7 @@ export const makeCaseRunner = (options: {
         taskSpan.attribute(Attr.KIND, "task")
         taskSpan.attribute(Attr.INPUT, source.input)
         const started = nowMillis()
-        let taskEffect: Effect.Effect<unknown, unknown, any> = Effect.withParentSpan(
-          effectOf(call(() => task(source.input, context))),
-          taskSpan
-        )
+        let taskEffect: Effect.Effect<unknown, unknown, any> = effectOf(call(() => task(source.input, context)))
         if (timeout !== undefined) {
           taskEffect = Effect.timeoutFail(taskEffect, {
             duration: timeout,
@@ -355,72 +352,88 @@ export const makeCaseRunner = (options: {
           })
         }
 
-        return Effect.matchCauseEffect(taskEffect, {
-          onFailure: (cause) => {
-            const durationMs = nowMillis() - started
-            // The `task` and `eval` spans end with the task's failure; the run goes on.
-            const exit = Exit.failCause(cause)
-            endSpan(taskSpan, exit)
-            const metadata = metadataOf(undefined)
-            const result = resultOf(undefined, {}, metadata, durationMs)
-            result.error = describeCause(cause)
-            if (context.extraMetadata !== undefined) root.attribute(Attr.METADATA, metadata)
-            finish(exit)
-            return Effect.succeed(result as EvalResult)
-          },
-          onSuccess: (value) => {
-            const durationMs = nowMillis() - started
-            let output = value
-            if (isTaskOutput(value)) {
-              context.add(value)
-              output = value.output
-            }
-            taskSpan.attribute(Attr.OUTPUT, output)
-            if (context.usage !== undefined) taskSpan.attribute(Attr.METRICS, usageMetrics(context.usage))
-            endSpan(taskSpan, SUCCEEDED)
-            root.attribute(Attr.OUTPUT, output)
-            const args: ScorerArgs = {
-              input: source.input,
-              output,
-              expected: source.expected,
-              metadata: prepared.metadata,
-              tags: prepared.tags,
-              caseId: prepared.caseId,
-              trial
-            }
-            return Effect.map(runScorers(args, root, open, timeoutMillis - durationMs), (outcomes): EvalResult => {
-              const scores: Record<string, number | null> = {}
-              let scorerErrors: Record<string, string> | undefined
-              let scoreMetadata: Record<string, Metadata> | undefined
-              const list: ReadonlyArray<ScorerOutcome> = Array.isArray(outcomes) ? outcomes : [outcomes]
-              for (let i = 0; i < list.length; i++) {
-                const outcome = list[i]!
-                const name = scorers[i]!.name
-                if ("error" in outcome) {
-                  Records.set(scorerErrors ??= {}, name, outcome.error)
+        // The task sees its span as its parent: the worker's context gets it
+        // for the task and gets its own back in both branches below, rather
+        // than through `Effect.withParentSpan`, whose uninterruptible
+        // acquire/use/release costs more than the rest of the case's steps.
+        // An interruption skips the restore, but it ends the worker too.
+        return Effect.withFiberRuntime((fiber) => {
+          const outer = fiber.getFiberRef(FiberRef.currentContext)
+          const restore = FiberRef.set(FiberRef.currentContext, outer)
+          return Effect.zipRight(
+            FiberRef.set(FiberRef.currentContext, Context.add(outer, Tracer.ParentSpan, taskSpan)),
+            Effect.matchCauseEffect(taskEffect, {
+              onFailure: (cause) => Effect.zipRight(restore, failed(cause)),
+              onSuccess: (value) => Effect.zipRight(restore, succeeded(value))
+            })
+          )
+        })
+
+        function failed(cause: Cause.Cause<unknown>): Effect.Effect<EvalResult> {
+          const durationMs = nowMillis() - started
+          // The `task` and `eval` spans end with the task's failure; the run goes on.
+          const exit = Exit.failCause(cause)
+          endSpan(taskSpan, exit)
+          const metadata = metadataOf(undefined)
+          const result = resultOf(undefined, {}, metadata, durationMs)
+          result.error = describeCause(cause)
+          if (context.extraMetadata !== undefined) root.attribute(Attr.METADATA, metadata)
+          finish(exit)
+          return Effect.succeed(result as EvalResult)
+        }
+
+        function succeeded(value: unknown): Effect.Effect<EvalResult, never, any> {
+          const durationMs = nowMillis() - started
+          let output = value
+          if (isTaskOutput(value)) {
+            context.add(value)
+            output = value.output
+          }
+          taskSpan.attribute(Attr.OUTPUT, output)
+          if (context.usage !== undefined) taskSpan.attribute(Attr.METRICS, usageMetrics(context.usage))
+          endSpan(taskSpan, SUCCEEDED)
+          root.attribute(Attr.OUTPUT, output)
+          const args: ScorerArgs = {
+            input: source.input,
+            output,
+            expected: source.expected,
+            metadata: prepared.metadata,
+            tags: prepared.tags,
+            caseId: prepared.caseId,
+            trial
+          }
+          return Effect.map(runScorers(args, root, open, timeoutMillis - durationMs), (outcomes): EvalResult => {
+            const scores: Record<string, number | null> = {}
+            let scorerErrors: Record<string, string> | undefined
+            let scoreMetadata: Record<string, Metadata> | undefined
+            const list: ReadonlyArray<ScorerOutcome> = Array.isArray(outcomes) ? outcomes : [outcomes]
+            for (let i = 0; i < list.length; i++) {
+              const outcome = list[i]!
+              const name = scorers[i]!.name
+              if ("error" in outcome) {
+                Records.set(scorerErrors ??= {}, name, outcome.error)
+                continue
+              }
+              for (const score of outcome.scores) {
+                if (Object.hasOwn(scores, score.name)) {
+                  Records.set(scorerErrors ??= {}, name, `score "${score.name}" was already given by another scorer`)
                   continue
                 }
-                for (const score of outcome.scores) {
-                  if (Object.hasOwn(scores, score.name)) {
-                    Records.set(scorerErrors ??= {}, name, `score "${score.name}" was already given by another scorer`)
-                    continue
-                  }
-                  Records.set(scores, score.name, score.score)
-                  if (score.metadata !== undefined) Records.set(scoreMetadata ??= {}, score.name, score.metadata)
-                }
+                Records.set(scores, score.name, score.score)
+                if (score.metadata !== undefined) Records.set(scoreMetadata ??= {}, score.name, score.metadata)
               }
-              let extra: Record<string, unknown> | undefined
-              if (scoreMetadata !== undefined) (extra ??= {}).scoreMetadata = scoreMetadata
-              const metadata = metadataOf(extra)
-              root.attribute(Attr.SCORES, scores)
-              if (extra !== undefined || context.extraMetadata !== undefined) root.attribute(Attr.METADATA, metadata)
-              finish(SUCCEEDED)
-              const result = resultOf(output, scores, metadata, durationMs)
-              if (scorerErrors !== undefined) result.scorerErrors = scorerErrors
-              return result
-            })
-          }
-        })
+            }
+            let extra: Record<string, unknown> | undefined
+            if (scoreMetadata !== undefined) (extra ??= {}).scoreMetadata = scoreMetadata
+            const metadata = metadataOf(extra)
+            root.attribute(Attr.SCORES, scores)
+            if (extra !== undefined || context.extraMetadata !== undefined) root.attribute(Attr.METADATA, metadata)
+            finish(SUCCEEDED)
+            const result = resultOf(output, scores, metadata, durationMs)
+            if (scorerErrors !== undefined) result.scorerErrors = scorerErrors
+            return result
+          })
+        }
       })
     })
   }

@@ -9,7 +9,8 @@
  *
  * @internal
  */
-import nunjucks from "nunjucks"
+import type nunjucks from "nunjucks"
+import { requireOnUse } from "./requireOnUse.js"
 
 /** The parts of `nunjucks` its type declarations leave out: the parser and its AST. */
 interface NunjucksNode {
@@ -23,11 +24,29 @@ interface NunjucksNode {
 interface NunjucksInternals {
   readonly parser: { readonly parse: (source: string) => NunjucksNode }
 }
-const internals = nunjucks as unknown as NunjucksInternals
 
-// Braintrust's plugin: `new Environment(null, { autoescape, throwOnUndefined })`.
-const lenient = new nunjucks.Environment(null, { autoescape: true, throwOnUndefined: false })
-const strictEnv = new nunjucks.Environment(null, { autoescape: true, throwOnUndefined: true })
+/** The package and its two environments, loaded on first use: `nunjucks` costs ~30 ms at import. */
+interface Engine {
+  readonly nunjucks: typeof nunjucks
+  readonly internals: NunjucksInternals
+  readonly lenient: nunjucks.Environment
+  readonly strictEnv: nunjucks.Environment
+}
+const load = requireOnUse<typeof nunjucks>("nunjucks")
+let engineOnce: Engine | undefined = undefined
+const engine = (): Engine => {
+  if (engineOnce === undefined) {
+    const loaded = load()
+    engineOnce = {
+      nunjucks: loaded,
+      internals: loaded as unknown as NunjucksInternals,
+      // Braintrust's plugin: `new Environment(null, { autoescape, throwOnUndefined })`.
+      lenient: new loaded.Environment(null, { autoescape: true, throwOnUndefined: false }),
+      strictEnv: new loaded.Environment(null, { autoescape: true, throwOnUndefined: true })
+    }
+  }
+  return engineOnce
+}
 
 /** Compiled templates, per source; nunjucks compiles on the first render and reuses the code after. */
 const MAX_ENTRIES = 512
@@ -58,7 +77,7 @@ const FORBIDDEN: ReadonlySet<string> = new Set([
 const refusal = (source: string): string | undefined => {
   let root: NunjucksNode
   try {
-    root = internals.parser.parse(source)
+    root = engine().internals.parser.parse(source)
   } catch {
     return undefined // the render reports the parse error
   }
@@ -87,6 +106,7 @@ const refusal = (source: string): string | undefined => {
 const compiled = (source: string): Entry => {
   let entry = cache.get(source)
   if (entry === undefined) {
+    const { lenient, nunjucks, strictEnv } = engine()
     entry = {
       lenient: new nunjucks.Template(source, lenient),
       strict: new nunjucks.Template(source, strictEnv),
@@ -146,7 +166,7 @@ interface OutputPath {
 export const analyze = (
   source: string
 ): { readonly used: ReadonlyArray<string>; readonly outputs: ReadonlyArray<OutputPath> } => {
-  const root = internals.parser.parse(source)
+  const root = engine().internals.parser.parse(source)
   const used = new Set<string>()
   const outputs = new Map<string, OutputPath>()
 

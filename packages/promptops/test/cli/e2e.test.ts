@@ -11,18 +11,13 @@ import { BasaltEmulator, BraintrustEmulator } from "@promptops/emulators"
 import * as Local from "@promptops/local/Local"
 import * as PromptFile from "@promptops/local/PromptFile"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeNet from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { fileURLToPath } from "node:url"
+import * as SpawnCli from "./spawnCli.js"
+import { outputs } from "./spawnCli.js"
 
-const bin = fileURLToPath(new URL("../../dist/bin.js", import.meta.url))
-const nodeModules = fileURLToPath(new URL("../../../../node_modules", import.meta.url))
-if (!NodeFs.existsSync(bin)) {
-  throw new Error(`${bin} is missing: build the CLI first (cd packages/promptops && npx tsup)`)
-}
 
 const braintrustKey = "bt-e2e-secret-key-0123456789"
 const basaltKey = "basalt-e2e-secret-key-0123456789"
@@ -36,12 +31,8 @@ afterAll(async () => {
   NodeFs.rmSync(work, { recursive: true, force: true })
 })
 
+/** The backends' settings; PROMPTOPS_LOCAL_DIR is `work/.promptops`. */
 const environment: Record<string, string> = {
-  PATH: process.env["PATH"] ?? "",
-  HOME: work,
-  // The eval files import promptops, @promptops/core and effect as an app would.
-  NODE_PATH: nodeModules,
-  PROMPTOPS_LOCAL_DIR: localDir,
   BRAINTRUST_API_KEY: braintrustKey,
   BRAINTRUST_API_URL: braintrust.url,
   BRAINTRUST_PROJECT: "cli-e2e",
@@ -50,51 +41,9 @@ const environment: Record<string, string> = {
   BASALT_FEATURE: "support"
 }
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-  /** From the spawn to the exit (not counting the wait for a spawn slot). */
-  readonly millis: number
-}
-
-const outputs: Array<Run> = []
-
-// A spawn is mostly CPU (a Node start and an Effect import): at most two at once on this 2-core machine.
-let running = 0
-const waiting: Array<() => void> = []
-const limited = async <A>(f: () => Promise<A>): Promise<A> => {
-  if (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve))
-  running++
-  try {
-    return await f()
-  } finally {
-    running--
-    waiting.shift()?.()
-  }
-}
-
 /** `promptops <args>` in `work`, with the environment above plus `env`. */
-const promptops = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<Run> =>
-  limited(() => spawnCli(args, env))
-
-const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const started = Date.now()
-    const child = spawn(process.execPath, [bin, ...args], { cwd: work, env: { ...environment, ...env } })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-    child.on("error", reject)
-    child.on("close", (code) => {
-      const run = { code, stdout, stderr, millis: Date.now() - started }
-      outputs.push(run)
-      resolve(run)
-    })
-  })
-
-const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) => Effect.promise(() => promptops(args, env))
+const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  SpawnCli.cli(work, args, { env: { ...environment, ...env } })
 
 const jsonLines = (text: string): Array<Record<string, any>> =>
   text.split("\n").filter((line) => line.length > 0).map((line) => JSON.parse(line))
@@ -500,7 +449,7 @@ describe.concurrent("promptops executable: failures, gates, references, help, ex
       assert.include(run.stderr, "eval \"unreachable\" failed")
       assert.include(run.stderr, "promptops: 1 of 1 evals failed")
       // Before: ~61 s (the spans' export retries toward the closed port, then the shutdown deadline).
-      assert.isBelow(run.millis, 30_000, run.stderr)
+      assert.isBelow(run.ms, 30_000, run.stderr)
     }), timeout)
 })
 

@@ -19,18 +19,14 @@ import { BraintrustEmulator } from "@promptops/emulators"
 import * as Braintrust from "@promptops/braintrust/Braintrust"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Effect, Layer, Redacted } from "effect"
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { fileURLToPath } from "node:url"
+import * as SpawnCli from "./spawnCli.js"
+import { bin, freshDirs, outputs, type Run } from "./spawnCli.js"
 
-const bin = fileURLToPath(new URL("../../dist/bin.js", import.meta.url))
-const nodeModules = fileURLToPath(new URL("../../../../node_modules", import.meta.url))
-if (!NodeFs.existsSync(bin)) {
-  throw new Error(`${bin} is missing: build the CLI first (cd packages/promptops && npx tsup)`)
-}
 
 const key = "bt-reads-secret-key-0123456789"
 const project = "reads-e2e"
@@ -50,73 +46,20 @@ afterAll(async () => {
   NodeFs.rmSync(root, { recursive: true, force: true })
 })
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-// A spawn is mostly CPU (a Node start and an Effect import): at most two at once on this 2-core machine.
-let running = 0
-const waiting: Array<() => void> = []
-const limited = async <A>(f: () => Promise<A>): Promise<A> => {
-  if (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve))
-  running++
-  try {
-    return await f()
-  } finally {
-    running--
-    waiting.shift()?.()
-  }
-}
-
-const outputs: Array<Run> = []
-
-/** `promptops <args>` in `cwd` with a clean environment plus `env`; `uid` runs it as another user. */
+/** `promptops <args>` in `cwd` against the emulator, plus `env`; `uid` runs it as another user. */
 const cli = (
   cwd: string,
   args: ReadonlyArray<string>,
   env: Record<string, string> = {},
   options: { readonly uid?: number } = {}
 ): Effect.Effect<Run> =>
-  Effect.promise(() =>
-    limited(() =>
-      new Promise<Run>((resolve, reject) => {
-        const child = spawn(process.execPath, [bin, ...args], {
-          cwd,
-          env: {
-            PATH: process.env["PATH"] ?? "",
-            HOME: cwd,
-            NODE_PATH: nodeModules,
-            PROMPTOPS_LOCAL_DIR: NodePath.join(cwd, ".promptops"),
-            BRAINTRUST_API_KEY: key,
-            BRAINTRUST_API_URL: braintrust.url,
-            BRAINTRUST_PROJECT: project,
-            ...env
-          },
-          ...(options.uid !== undefined ? { uid: options.uid, gid: options.uid } : {})
-        })
-        let stdout = ""
-        let stderr = ""
-        child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-        child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-        child.on("error", reject)
-        child.on("close", (code) => {
-          const run = { code, stdout, stderr }
-          outputs.push(run)
-          resolve(run)
-        })
-      })
-    )
-  )
+  SpawnCli.cli(cwd, args, {
+    env: { BRAINTRUST_API_KEY: key, BRAINTRUST_API_URL: braintrust.url, BRAINTRUST_PROJECT: project, ...env },
+    uid: options.uid
+  })
 
 /** A fresh working directory under the test's root. */
-let dirs = 0
-const freshDir = (): string => {
-  const dir = NodePath.join(root, `w${++dirs}`)
-  NodeFs.mkdirSync(dir, { recursive: true, mode: 0o755 })
-  return dir
-}
+const freshDir = freshDirs(root)
 
 /** Writes are every request that is not a GET, except the POST reads (`…/fetch`). */
 const isWrite = (request: { readonly method: string; readonly path: string }): boolean =>

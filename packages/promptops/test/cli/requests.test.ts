@@ -21,17 +21,12 @@ import { BasaltEmulator, BraintrustEmulator } from "@promptops/emulators"
 import * as PromptFile from "@promptops/local/PromptFile"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Effect, Either, Layer, Redacted } from "effect"
-import { spawn } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { fileURLToPath } from "node:url"
+import * as SpawnCli from "./spawnCli.js"
+import { freshDirs, outputs, type Run } from "./spawnCli.js"
 
-const bin = fileURLToPath(new URL("../../dist/bin.js", import.meta.url))
-const nodeModules = fileURLToPath(new URL("../../../../node_modules", import.meta.url))
-if (!NodeFs.existsSync(bin)) {
-  throw new Error(`${bin} is missing: build the CLI first (cd packages/promptops && npx tsup)`)
-}
 
 const key = "bt-requests-secret-key-0123456789"
 const basaltKey = "basalt-requests-secret-key-0123456789"
@@ -65,53 +60,21 @@ afterAll(async () => {
   NodeFs.rmSync(root, { recursive: true, force: true })
 })
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const outputs: Array<Run> = []
-
-/** `promptops <args>` in `cwd` with a clean environment plus `env`. */
+/** `promptops <args>` in `cwd` against both emulators, plus `env`. */
 const cli = (cwd: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Effect.Effect<Run> =>
-  Effect.promise(() =>
-    new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, ...args], {
-        cwd,
-        env: {
-          PATH: process.env["PATH"] ?? "",
-          HOME: cwd,
-          NODE_PATH: nodeModules,
-          PROMPTOPS_LOCAL_DIR: NodePath.join(cwd, ".promptops"),
-          BRAINTRUST_API_KEY: key,
-          BRAINTRUST_API_URL: braintrust.url,
-          BRAINTRUST_PROJECT: project,
-          BASALT_API_KEY: basaltKey,
-          BASALT_API_URL: basalt.url,
-          BASALT_FEATURE: "support",
-          ...env
-        }
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-      child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-      child.on("error", reject)
-      child.on("close", (code) => {
-        const run = { code, stdout, stderr }
-        outputs.push(run)
-        resolve(run)
-      })
-    })
-  )
+  SpawnCli.cli(cwd, args, {
+    env: {
+      BRAINTRUST_API_KEY: key,
+      BRAINTRUST_API_URL: braintrust.url,
+      BRAINTRUST_PROJECT: project,
+      BASALT_API_KEY: basaltKey,
+      BASALT_API_URL: basalt.url,
+      BASALT_FEATURE: "support",
+      ...env
+    }
+  })
 
-let dirs = 0
-const freshDir = (): string => {
-  const dir = NodePath.join(root, `w${++dirs}`)
-  NodeFs.mkdirSync(dir, { recursive: true })
-  return dir
-}
+const freshDir = freshDirs(root)
 
 type Logged = { readonly method: string; readonly path: string; readonly query: URLSearchParams }
 

@@ -26,17 +26,12 @@ import { BraintrustEmulator } from "@promptops/emulators"
 import * as PromptFile from "@promptops/local/PromptFile"
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { Effect, Either, Layer, Redacted } from "effect"
-import { spawn } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { fileURLToPath } from "node:url"
+import * as SpawnCli from "./spawnCli.js"
+import { outputs, type Run } from "./spawnCli.js"
 
-const bin = fileURLToPath(new URL("../../dist/bin.js", import.meta.url))
-const nodeModules = fileURLToPath(new URL("../../../../node_modules", import.meta.url))
-if (!NodeFs.existsSync(bin)) {
-  throw new Error(`${bin} is missing: build the CLI first (cd packages/promptops && npx tsup)`)
-}
 
 const key = "bt-roundtrip-secret-key-0123456789"
 const project = "roundtrip-e2e"
@@ -49,42 +44,9 @@ afterAll(async () => {
   NodeFs.rmSync(cwd, { recursive: true, force: true })
 })
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const outputs: Array<Run> = []
-
 /** `promptops <args>` against the emulator `apiUrl`. */
 const cli = (args: ReadonlyArray<string>, apiUrl: string): Effect.Effect<Run> =>
-  Effect.promise(() =>
-    new Promise<Run>((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, ...args], {
-        cwd,
-        env: {
-          PATH: process.env["PATH"] ?? "",
-          HOME: cwd,
-          NODE_PATH: nodeModules,
-          PROMPTOPS_LOCAL_DIR: NodePath.join(cwd, ".promptops"),
-          BRAINTRUST_API_KEY: key,
-          BRAINTRUST_API_URL: apiUrl,
-          BRAINTRUST_PROJECT: project
-        }
-      })
-      let stdout = ""
-      let stderr = ""
-      child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-      child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-      child.on("error", reject)
-      child.on("close", (code) => {
-        const run = { code, stdout, stderr }
-        outputs.push(run)
-        resolve(run)
-      })
-    })
-  )
+  SpawnCli.cli(cwd, args, { env: { BRAINTRUST_API_KEY: key, BRAINTRUST_API_URL: apiUrl, BRAINTRUST_PROJECT: project } })
 
 const layerOn = (apiUrl: string) =>
   Braintrust.layer({ apiKey: Redacted.make(key), apiUrl, project }).pipe(Layer.provide(FetchHttpClient.layer))

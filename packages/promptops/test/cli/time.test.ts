@@ -21,18 +21,13 @@ import type { SpanRecord } from "@promptops/core/SpanRecord"
 import { SpanSink } from "@promptops/core/SpanSink"
 import { BraintrustEmulator } from "@promptops/emulators"
 import { Effect, Layer, Redacted } from "effect"
-import { spawn } from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as Net from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { fileURLToPath } from "node:url"
+import * as SpawnCli from "./spawnCli.js"
+import type { Run } from "./spawnCli.js"
 
-const bin = fileURLToPath(new URL("../../dist/bin.js", import.meta.url))
-const nodeModules = fileURLToPath(new URL("../../../../node_modules", import.meta.url))
-if (!NodeFs.existsSync(bin)) {
-  throw new Error(`${bin} is missing: build the CLI first (npx turbo run build --filter=promptops...)`)
-}
 
 const apiKey = "bt-time-secret-key-0123456789"
 const braintrust = await BraintrustEmulator.start({ apiKeys: [apiKey] })
@@ -63,62 +58,15 @@ afterAll(async () => {
 })
 
 const environment = (apiUrl: string, project: string): Record<string, string> => ({
-  PATH: process.env["PATH"] ?? "",
-  HOME: work,
-  NODE_PATH: nodeModules,
   PROMPTOPS_PROVIDER: "braintrust",
-  PROMPTOPS_LOCAL_DIR: NodePath.join(work, ".promptops"),
   BRAINTRUST_API_KEY: apiKey,
   BRAINTRUST_API_URL: apiUrl,
   BRAINTRUST_PROJECT: project
 })
 
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-  /** From the spawn to the exit. */
-  readonly ms: number
-  /** From the backend's announcement (`braintrust: <url>`, once Node and the CLI are loaded) to the exit. */
-  readonly workMs: number
-}
-
-// A spawn is mostly CPU (a Node start and an Effect import): at most two at once on this 2-core machine.
-let running = 0
-const waiting: Array<() => void> = []
-const limited = async <A>(f: () => Promise<A>): Promise<A> => {
-  if (running >= 2) await new Promise<void>((resolve) => waiting.push(resolve))
-  running++
-  try {
-    return await f()
-  } finally {
-    running--
-    waiting.shift()?.()
-  }
-}
-
+/** `promptops <args>` in `work`; `workMs` counts from the backend's announcement (Node and the CLI loaded) to the exit. */
 const promptops = (args: ReadonlyArray<string>, env: Record<string, string>): Effect.Effect<Run> =>
-  Effect.promise(() =>
-    limited(() =>
-      new Promise<Run>((resolve, reject) => {
-        const started = Date.now()
-        let announced: number | undefined
-        const child = spawn(process.execPath, [bin, ...args], { cwd: work, env })
-        let stdout = ""
-        let stderr = ""
-        child.stdout.on("data", (chunk) => (stdout += String(chunk)))
-        child.stderr.on("data", (chunk) => {
-          stderr += String(chunk)
-          if (announced === undefined && stderr.includes("braintrust: ")) announced = Date.now()
-        })
-        child.on("error", reject)
-        child.on("close", (code) => {
-          const ended = Date.now()
-          resolve({ code, stdout, stderr, ms: ended - started, workMs: ended - (announced ?? started) })
-        })
-      })
-    )
-  )
+  SpawnCli.cli(work, args, { env, announce: "braintrust: " })
 
 const evalFile = NodePath.join(work, "hello.eval.ts")
 NodeFs.writeFileSync(
