@@ -217,6 +217,22 @@ const comparisonTable = comparisons.length === 0 ? [] : [
   )
 ]
 
+// A target the run misses is shown with its explanation: the `missed` texts of
+// the workload's budget file (what a profile showed, and why it stays), so the
+// reason travels with the figures rather than in someone's notes.
+const missed = rows.filter((r) => r.verdict.startsWith("❌"))
+const missedLines = missed.length === 0 ? [] : [
+  ``,
+  `## Targets missed, explained`,
+  ``,
+  ...missed.map((r) => {
+    const why = workloads.find((w) => w.name === r.workload)?.missed?.[r.metric]
+    return `- **${r.workload} / ${r.metric}** = ${format(r.value)} (${r.verdict.slice(2)}): ${
+      why ?? "not explained yet: profile it (`node --cpu-prof`) and say why in the workload's budget file."
+    }`
+  })
+]
+
 const failureLines = failures.length === 0 ? [] : [
   ``,
   `## Failed runs`,
@@ -233,6 +249,7 @@ const report = [
   `## Every metric`,
   ``,
   ...table,
+  ...missedLines,
   ...failureLines
 ].join("\n")
 console.log(report)

@@ -1,5 +1,6 @@
 // The benchmark workloads: every `<name>.mjs` here with a `<name>.budget.json`
-// beside it ({ "order", "budgets": { metric: {"max"|"min": n} }, "units", "env", "nodeArgs" }).
+// beside it ({ "order", "budgets": { metric: {"max"|"min": n} }, "units", "env", "nodeArgs",
+// "missed": { metric: "why a missed target is missed, from a profile" } }).
 // Budgets are DESIGN.md §7.
 import { readdirSync, readFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"

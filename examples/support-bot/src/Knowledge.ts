@@ -13,7 +13,9 @@ export const answerPromptV1: Prompt.PromptDraft = {
     { role: "system", content: "You are the support assistant of {{product}}. Answer briefly." },
     { role: "user", content: "{{question}}" }
   ],
-  model: { provider: "stand-in", name: "keyword-bot-1", params: { temperature: 0, maxTokens: 120 } }
+  // Sent to OpenAI (through `OpenAi.layer`) when OPENAI_API_KEY is set; the
+  // offline stand-in model ignores it.
+  model: { provider: "openai", name: "gpt-4o-mini", params: { temperature: 0, maxTokens: 120 } }
 }
 
 /** The candidate: also asks the model to cite the help-centre article. */

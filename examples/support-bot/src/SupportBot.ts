@@ -1,11 +1,16 @@
 /**
- * The app: answers a support question with a managed prompt. It depends only
- * on the neutral `Prompts` service, so the backend is chosen by the layer the
- * program is given.
+ * The app: answers a support question with a managed prompt, run through the
+ * app's `@effect/ai` `LanguageModel` by `ManagedPrompt.generateText` (fetch,
+ * strict render, the prompt's model applied when a binding is provided). It
+ * depends only on the neutral `Prompts` service and a `LanguageModel`, so the
+ * backend and the model are chosen by the layers the program is given.
  */
-import { Prompt, Prompts, Trace } from "promptops"
+import type * as AiError from "@effect/ai/AiError"
+import type * as LanguageModel from "@effect/ai/LanguageModel"
+import { ManagedPrompt } from "@promptops/ai"
+import type { PromptOpsError } from "@promptops/core/PromptOpsError"
 import { Effect } from "effect"
-import * as StandInModel from "./StandInModel.js"
+import { type Prompts, Trace } from "promptops"
 
 export interface Answer {
   readonly text: string
@@ -13,12 +18,22 @@ export interface Answer {
   readonly spanId: string
 }
 
-export const answer = (question: string, options: { readonly tag?: string } = {}) =>
+/**
+ * Answers with the `support-answer` prompt of `tag` (default `production`),
+ * inside a `task` span; the model call is `@effect/ai`'s own `llm` span,
+ * named after the prompt and carrying its slug and version.
+ */
+export const answer = (
+  question: string,
+  options: { readonly tag?: string } = {}
+): Effect.Effect<Answer, PromptOpsError | AiError.AiError, LanguageModel.LanguageModel | Prompts.Prompts> =>
   Effect.gen(function*() {
-    const prompt = yield* Prompts.get("support-answer", { tag: options.tag ?? "production" })
-    const rendered = yield* Prompt.render(prompt, { question, product: "Acme Cloud" }, { strict: true })
-    const text = yield* StandInModel.complete(rendered)
-    yield* Trace.annotate({ input: { question }, output: text, metadata: { promptVersion: prompt.version } })
+    const response = yield* ManagedPrompt.generateText({
+      slug: "support-answer",
+      tag: options.tag ?? "production",
+      variables: { question, product: "Acme Cloud" }
+    })
+    yield* Trace.annotate({ input: { question }, output: response.text })
     const spanId = yield* Effect.orDie(Trace.currentSpanId)
-    return { text, spanId } satisfies Answer
+    return { text: response.text, spanId } satisfies Answer
   }).pipe(Trace.task("support-bot.answer"))

@@ -13,9 +13,12 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { Experiments, PromptOps, TraceReader } from "promptops"
 import { candidateRun, productionRun, program } from "../src/Demo.js"
+import * as Model from "../src/Model.js"
 
+/** The program as `main.ts` runs it: no `OPENAI_API_KEY` here, so the model is the stand-in. */
 const runWith = (env: Record<string, string>) =>
-  program.pipe(
+  Model.fromConfig.pipe(
+    Effect.flatMap(program),
     Effect.provide(PromptOps.layer),
     Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
   )
@@ -36,19 +39,21 @@ const experimentNames = (env: Record<string, string>) =>
  * promptops made, no root `PromptRegistry.push` / `Experiments.*` /
  * `Feedback.log` / `BasaltExperiments.log` trace of its bookkeeping.
  */
-const appSpans = ["Prompts.get", "stand-in completion", "support-bot.answer"]
+const appSpans = ["Prompts.get", "support-answer", "support-bot.answer"]
 
 /** `appSpans` for `runs` runs, sorted. */
 const appSpansOf = (runs: number): Array<string> => Array.from({ length: runs }, () => appSpans).flat().sort()
 
 /** The spans in one case of an eval: its tree, with the app's spans inside the task. */
 const evalCaseSpans = [
+  "LanguageModel.generateObject",
   "Prompts.get",
   "cites_article",
   "concise",
   "eval",
+  "factuality",
   "mentions_expected",
-  "stand-in completion",
+  "support-answer",
   "support-bot.answer",
   "task"
 ]
@@ -133,6 +138,49 @@ describe("the support bot on every backend", () => {
         name: span.name,
         parent: span.parentSpanId === undefined ? undefined : byId.get(span.parentSpanId) ?? "(missing)"
       })))
+
+      // The model call, read back from the store: @effect/ai's own span, recorded by `AiTracing`,
+      // named after the managed prompt and linked to its slug and version, with nothing of @effect/ai's internals.
+      const llm = spans.filter((span) => span.kind === "llm")
+      assert.strictEqual(llm.length, 2)
+      for (const span of llm) {
+        assert.strictEqual(span.name, "support-answer")
+        assert.deepStrictEqual(span.input, [
+          { role: "system", content: "You are the support assistant of Acme Cloud. Answer briefly." },
+          { role: "user", content: "How do I reset my password?" }
+        ])
+        assert.deepStrictEqual(span.output, [{ role: "assistant", content: "Use the reset link on the sign-in page." }])
+        assert.strictEqual(span.metrics["promptTokens"], 16)
+        assert.strictEqual(span.metrics["completionTokens"], 8)
+        assert.strictEqual(span.metrics["totalTokens"], 24)
+        assert.strictEqual(span.metadata["model"], "keyword-bot-1")
+        assert.strictEqual(span.metadata["gen_ai.provider.name"], "stand-in")
+        assert.strictEqual(span.metadata["gen_ai.operation.name"], "chat")
+        assert.strictEqual(span.metadata["gen_ai.prompt.name"], "support-answer")
+        assert.strictEqual(span.metadata["gen_ai.prompt.version"], "1")
+        assert.notMatch(JSON.stringify(span), /~effect\/ai|"concurrency"|"toolChoice"|gen_ai\.system/)
+      }
+
+      // The judge scored every case, its reasoning kept, its tokens summed apart from the task's.
+      const summary = first.production.summary
+      assert.strictEqual(summary.scorerErrors, 0)
+      assert.strictEqual(summary.scores["factuality"]!.mean, 7 / 8)
+      assert.strictEqual(summary.scores["factuality"]!.count, 8)
+      for (const metric of ["scorerPromptTokens", "scorerCompletionTokens", "scorerTotalTokens"]) {
+        assert.strictEqual(summary.metrics[metric]?.unit, "tokens", metric)
+      }
+      assert.isAbove(summary.metrics["scorerPromptTokens"]!.mean, 100)
+      assert.isBelow(summary.metrics["promptTokens"]!.mean, 30, "the task's tokens hold none of the judge's")
+      const [reset] = first.production.results!
+      assert.deepStrictEqual(reset!.usage, { promptTokens: 16, completionTokens: 8, totalTokens: 24 })
+      assert.isAbove(reset!.scorerUsage!.promptTokens!, 100)
+      assert.deepStrictEqual((reset!.metadata["scoreMetadata"] as Record<string, unknown>)["factuality"], {
+        choice: "C",
+        reasoning: "The answer states the reference's fact (\"reset link\").",
+        judge: { model: "keyword-bot-1" }
+      })
+      const refund = first.production.results!.find((result) => result.caseId === "refund")!
+      assert.strictEqual(refund.scores["factuality"], 0)
     }))
 
   it.effect("braintrust (emulator): experiments and spans stored at the vendor", () =>

@@ -15,8 +15,15 @@ describe("the main job, as the README runs it", () => {
       const env = { ...process.env, PROMPTOPS_PROVIDER: "", BRAINTRUST_API_KEY: "", BASALT_API_KEY: "" }
       delete (env as Record<string, string | undefined>)["PROMPTOPS_PROVIDER"]
       delete (env as Record<string, string | undefined>)["PROMPTOPS_LOCAL_DIR"]
+      // No provider key: the offline stand-in model (openai.test.ts runs it with one).
+      delete (env as Record<string, string | undefined>)["OPENAI_API_KEY"]
+      delete (env as Record<string, string | undefined>)["OPENAI_BASE_URL"]
       const first = execFileSync(process.execPath, [main], { cwd, env, encoding: "utf8" })
       assert.include(first, `Backend: local (${NodeFs.realpathSync(cwd)}/.promptops)`)
+      assert.include(first, "Model: stand-in keyword-bot-1 (offline; set OPENAI_API_KEY to call OpenAI)")
+      // The eval's judge scores beside the deterministic scorers, its tokens apart from the task's.
+      assert.match(first, /\nfactuality +87\.5% /)
+      assert.match(first, /\nscorerTotalTokens +\d+/)
       assert.include(first, "support-answer production: 8 results, 0 errors, 0 scorer errors\n")
       assert.include(first, "(First run: run again to see the diff against this one.)")
       assert.match(first, /Traces: \d+ spans exported to .*\.promptops \(0 dropped\)/)

@@ -7,7 +7,7 @@
  * - `create` creates the experiment on the configured feature;
  * - `log` sends each `EvalResult` as one trace attached to the experiment
  *   (`POST /monitor/trace`: input, output, ideal output; scores, trial,
- *   duration, usage and error in the trace's `metadata.promptops`), and keeps
+ *   duration, usage, scorer usage and error in the trace's `metadata.promptops`), and keeps
  *   the result in this layer's memory;
  * - `get`, `list`, `results` and `summarize` (with the baseline diff) answer
  *   from that memory: they know the experiments this layer created, in this
@@ -85,6 +85,7 @@ export const toTrace = (
       ...(result.error !== undefined ? { error: result.error } : {}),
       ...(result.scorerErrors !== undefined ? { scorerErrors: result.scorerErrors } : {}),
       ...(result.usage !== undefined ? { usage: result.usage } : {}),
+      ...(result.scorerUsage !== undefined ? { scorerUsage: result.scorerUsage } : {}),
       ...(result.tags !== undefined ? { tags: result.tags } : {}),
       ...(result.traceId !== undefined ? { traceId: result.traceId } : {}),
       ...(result.spanId !== undefined ? { spanId: result.spanId } : {})

@@ -157,15 +157,36 @@ export const fromBraintrust = (experiment: BraintrustSchema.Experiment): Experim
   }
 }
 
-const usageMetrics = (usage: Usage | undefined): Record<string, number> => {
+const usageMetrics = (usage: Usage | undefined, prefix = ""): Record<string, number> => {
   const out: Record<string, number> = {}
   if (usage === undefined) return out
   // Token counts are integers on the wire (`prompt_tokens` etc. are `integer` in the OpenAPI file).
-  if (finite(usage.promptTokens)) out["prompt_tokens"] = Math.round(usage.promptTokens)
-  if (finite(usage.completionTokens)) out["completion_tokens"] = Math.round(usage.completionTokens)
-  if (finite(usage.totalTokens)) out["tokens"] = Math.round(usage.totalTokens)
-  if (finite(usage.cost)) out["cost"] = usage.cost
+  if (finite(usage.promptTokens)) out[`${prefix}prompt_tokens`] = Math.round(usage.promptTokens)
+  if (finite(usage.completionTokens)) out[`${prefix}completion_tokens`] = Math.round(usage.completionTokens)
+  if (finite(usage.totalTokens)) out[`${prefix}tokens`] = Math.round(usage.totalTokens)
+  if (finite(usage.cost)) out[`${prefix}cost`] = usage.cost
   return out
+}
+
+/**
+ * The scorers' usage (LLM judges) rides in the row's `metrics` under names of
+ * our own (`scorer_prompt_tokens`, `scorer_completion_tokens`,
+ * `scorer_tokens`, `scorer_cost`): none of them is a name the SDK or the
+ * server gives a meaning, so a judge's tokens never add to the row's own.
+ */
+const SCORER_PREFIX = "scorer_"
+
+const usageOf = (metrics: Record<string, unknown>, prefix = ""): Usage | undefined => {
+  const usage: { -readonly [K in keyof Usage]: Usage[K] } = {}
+  const promptTokens = metrics[`${prefix}prompt_tokens`]
+  const completionTokens = metrics[`${prefix}completion_tokens`]
+  const totalTokens = metrics[`${prefix}tokens`]
+  const cost = metrics[`${prefix}cost`]
+  if (finite(promptTokens)) usage.promptTokens = promptTokens
+  if (finite(completionTokens)) usage.completionTokens = completionTokens
+  if (finite(totalTokens)) usage.totalTokens = totalTokens
+  if (finite(cost)) usage.cost = cost
+  return Object.keys(usage).length > 0 ? usage : undefined
 }
 
 /**
@@ -209,7 +230,12 @@ export const resultToEvent = (
       }
     },
     ...(result.tags !== undefined ? { tags: result.tags } : {}),
-    metrics: { start: startMs / 1000, end: loggedAtMs / 1000, ...usageMetrics(result.usage) }
+    metrics: {
+      start: startMs / 1000,
+      end: loggedAtMs / 1000,
+      ...usageMetrics(result.usage),
+      ...usageMetrics(result.scorerUsage, SCORER_PREFIX)
+    }
   }
 }
 
@@ -257,11 +283,8 @@ export const resultFromEvent = (event: BraintrustSchema.ExperimentEvent): EvalRe
   for (const [name, value] of Object.entries(event.scores ?? {})) {
     if (value === null || finite(value)) Records.set(scores, name, value)
   }
-  const usage: { -readonly [K in keyof Usage]: Usage[K] } = {}
-  if (finite(metrics["prompt_tokens"])) usage.promptTokens = metrics["prompt_tokens"]
-  if (finite(metrics["completion_tokens"])) usage.completionTokens = metrics["completion_tokens"]
-  if (finite(metrics["tokens"])) usage.totalTokens = metrics["tokens"]
-  if (finite(metrics["cost"])) usage.cost = metrics["cost"]
+  const usage = usageOf(metrics)
+  const scorerUsage = usageOf(metrics, SCORER_PREFIX)
   const error = errorText(event.error)
   const scorerErrors = scorerErrorsOf(reserved["scorer_errors"])
   return {
@@ -276,7 +299,8 @@ export const resultFromEvent = (event: BraintrustSchema.ExperimentEvent): EvalRe
     metadata,
     ...(Array.isArray(event.tags) ? { tags: event.tags } : {}),
     durationMs,
-    ...(Object.keys(usage).length > 0 ? { usage } : {}),
+    ...(usage !== undefined ? { usage } : {}),
+    ...(scorerUsage !== undefined ? { scorerUsage } : {}),
     traceId: event.root_span_id,
     spanId: event.span_id
   }
@@ -295,7 +319,11 @@ const metricNames: ReadonlyMap<string, { readonly name: string; readonly unit: s
     ["total_tokens", { name: "totalTokens", unit: "tokens", scale: 1 }],
     ["estimated_cost", { name: "cost", unit: "usd", scale: 1 }],
     ["cost", { name: "cost", unit: "usd", scale: 1 }],
-    ["duration", { name: "duration", unit: "ms", scale: 1000 }]
+    ["duration", { name: "duration", unit: "ms", scale: 1000 }],
+    ["scorer_prompt_tokens", { name: "scorerPromptTokens", unit: "tokens", scale: 1 }],
+    ["scorer_completion_tokens", { name: "scorerCompletionTokens", unit: "tokens", scale: 1 }],
+    ["scorer_tokens", { name: "scorerTotalTokens", unit: "tokens", scale: 1 }],
+    ["scorer_cost", { name: "scorerCost", unit: "usd", scale: 1 }]
   ])
 
 /** Braintrust's units for the metrics not named above. */

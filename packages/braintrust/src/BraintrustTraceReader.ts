@@ -162,32 +162,11 @@ export const make = (options: Options = {}): Effect.Effect<TraceReader.TraceRead
           let cursor: string | undefined
           while (true) {
             const page = yield* fetchPage(cursor)
-            const newest = new Map<string, Candidate>()
             let reachesAfter = after === undefined
-            for (const row of page.events) {
-              if (!/^\d{1,20}$/.test(row._xact_id)) {
-                return yield* Effect.fail(
-                  new DecodeError({
-                    provider,
-                    operation,
-                    path: "events[]._xact_id",
-                    description: `not a transaction id: ${JSON.stringify(row._xact_id)}`
-                  })
-                )
-              }
-              const xactId = BigInt(row._xact_id)
+            const fresh = yield* pageCandidates(page, seen, request, after, (_, xactId) => {
               if (after !== undefined && xactId >= after.xactId) reachesAfter = true
-              if (seen.has(row.id)) continue
-              const previous = newest.get(row.id)
-              if (previous === undefined || xactId > previous.xactId) newest.set(row.id, { xactId, id: row.id, row })
-            }
-            for (const candidate of newest.values()) {
-              seen.add(candidate.id)
-              if (after !== undefined && compare(candidate, after) <= 0) continue
-              if (!isSpan(candidate.row)) continue
-              if (!TraceReader.matchesTrace(request, candidate.row.root_span_id)) continue
-              candidates.push(candidate)
-            }
+            })
+            for (const candidate of fresh) candidates.push(candidate)
             // Keep only the oldest `limit`: the rest is read again by a later call.
             if (candidates.length > 2 * request.limit) candidates = candidates.sort(compare).slice(0, request.limit)
             const next = page.cursor ?? undefined
@@ -223,6 +202,39 @@ const xactOf = (row: Row): Effect.Effect<bigint, PromptOpsError> =>
       })
     )
 
+/**
+ * The spans a page adds: each row not seen on a newer page, at its newest
+ * version (pages go back in time, so the first page a row shows up on carries
+ * it), after the cursor and of the requested trace. Marks the page's rows
+ * seen; `onRow` sees every row with its transaction, for the callers' own
+ * bookkeeping of where the page lies.
+ */
+const pageCandidates = (
+  page: BraintrustSchema.FetchPage<Row>,
+  seen: Set<string>,
+  request: TraceReader.BackendReadOptions,
+  after: Position | undefined,
+  onRow: (row: Row, xactId: bigint) => void
+): Effect.Effect<Array<Candidate>, PromptOpsError> =>
+  Effect.gen(function*() {
+    const newest = new Map<string, Candidate>()
+    for (const row of page.events) {
+      const xactId = yield* xactOf(row)
+      onRow(row, xactId)
+      if (seen.has(row.id)) continue
+      const previous = newest.get(row.id)
+      if (previous === undefined || xactId > previous.xactId) newest.set(row.id, { xactId, id: row.id, row })
+    }
+    const fresh: Array<Candidate> = []
+    for (const candidate of newest.values()) {
+      seen.add(candidate.id)
+      if (after !== undefined && compare(candidate, after) <= 0) continue
+      if (!isSpan(candidate.row) || !TraceReader.matchesTrace(request, candidate.row.root_span_id)) continue
+      fresh.push(candidate)
+    }
+    return fresh
+  })
+
 /** A prefix read must match one trace: the candidates of several fail, listing them. */
 const singleTrace = (
   request: TraceReader.BackendReadOptions,
@@ -257,22 +269,12 @@ const readNewest = (
       const page = yield* fetchPage(cursor)
       // Each trace of the page at its newest transaction; the page's oldest such is where it ends.
       const traceXacts = new Map<string, bigint>()
-      const newest = new Map<string, Candidate>()
-      for (const row of page.events) {
-        const xactId = yield* xactOf(row)
+      const fresh = yield* pageCandidates(page, seen, request, after, (row, xactId) => {
         if (newestXact === undefined || xactId > newestXact) newestXact = xactId
         const traceXact = traceXacts.get(row.root_span_id)
         if (traceXact === undefined || xactId > traceXact) traceXacts.set(row.root_span_id, xactId)
-        if (seen.has(row.id)) continue
-        const previous = newest.get(row.id)
-        if (previous === undefined || xactId > previous.xactId) newest.set(row.id, { xactId, id: row.id, row })
-      }
-      for (const candidate of newest.values()) {
-        seen.add(candidate.id)
-        if (after !== undefined && compare(candidate, after) <= 0) continue
-        if (!isSpan(candidate.row) || !TraceReader.matchesTrace(request, candidate.row.root_span_id)) continue
-        candidates.push(candidate)
-      }
+      })
+      for (const candidate of fresh) candidates.push(candidate)
       candidates.sort(descending)
       const pageEnd = traceXacts.size === 0 ? undefined : [...traceXacts.values()].reduce((a, b) => (b < a ? b : a))
       const next = page.cursor ?? undefined

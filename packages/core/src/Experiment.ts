@@ -120,6 +120,11 @@ export const EvalResult = Schema.Struct({
   tags: Schema.optional(Schema.Array(Schema.String)),
   durationMs: Schema.Number,
   usage: Schema.optional(Usage),
+  /**
+   * Tokens and cost the scorers reported (LLM judges), summed apart from the
+   * task's `usage` so a judge's spend never reads as the app's.
+   */
+  scorerUsage: Schema.optional(Usage),
   traceId: Schema.optional(Schema.String),
   spanId: Schema.optional(Schema.String)
 })
@@ -142,7 +147,13 @@ export const ScoreSummary = Schema.Struct({
   /** Cases that scored worse than in the baseline, or that the baseline scored and this run did not. */
   regressions: Schema.Number,
   /** Cases the baseline scored and this run did not (each also counted in `regressions`). */
-  missing: Schema.Number
+  missing: Schema.Number,
+  /**
+   * Consistency over trials: the mean, over the cases with at least two
+   * non-null trial scores, of the population standard deviation of the score
+   * across that case's trials. Absent when no case has two.
+   */
+  spread: Schema.optional(Schema.Number)
 })
 /** @since 0.1.0 */
 export type ScoreSummary = typeof ScoreSummary.Type

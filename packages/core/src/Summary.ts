@@ -4,6 +4,8 @@
  * improvements and regressions, matching cases on their case id.
  *
  * Trials of one case are averaged first, so a case counts once in a comparison.
+ * With trials, each score also has a `spread`: how much a case's score varies
+ * across its trials (the mean over cases of the population standard deviation).
  * A score the baseline has for a case that this run has (no value, or only
  * skips, or a failed task or scorer) is a `missing` score of that case and a
  * regression; a score name the baseline has and no result of this run has is
@@ -57,6 +59,16 @@ const metricsOf = (result: EvalResult): ReadonlyArray<readonly [name: string, va
     if (usage.totalTokens !== undefined) metrics.push(["totalTokens", usage.totalTokens, "tokens"])
     if (usage.cost !== undefined) metrics.push(["cost", usage.cost, "usd"])
   }
+  // What the scorers (LLM judges) spent, beside the task's and never mixed in.
+  const scorer = result.scorerUsage
+  if (scorer !== undefined) {
+    if (scorer.promptTokens !== undefined) metrics.push(["scorerPromptTokens", scorer.promptTokens, "tokens"])
+    if (scorer.completionTokens !== undefined) {
+      metrics.push(["scorerCompletionTokens", scorer.completionTokens, "tokens"])
+    }
+    if (scorer.totalTokens !== undefined) metrics.push(["scorerTotalTokens", scorer.totalTokens, "tokens"])
+    if (scorer.cost !== undefined) metrics.push(["scorerCost", scorer.cost, "usd"])
+  }
   return metrics
 }
 
@@ -65,7 +77,11 @@ const units: ReadonlyMap<string, string> = new Map([
   ["promptTokens", "tokens"],
   ["completionTokens", "tokens"],
   ["totalTokens", "tokens"],
-  ["cost", "usd"]
+  ["cost", "usd"],
+  ["scorerPromptTokens", "tokens"],
+  ["scorerCompletionTokens", "tokens"],
+  ["scorerTotalTokens", "tokens"],
+  ["scorerCost", "usd"]
 ])
 
 interface Aggregate {
@@ -73,6 +89,8 @@ interface Aggregate {
   readonly metrics: Map<string, Accumulator>
   readonly caseScores: PerCase
   readonly caseMetrics: PerCase
+  /** Each case's non-null trial values per score, for the spread over trials. */
+  readonly trialScores: Map<string, Map<string, Array<number>>>
   readonly errors: number
   readonly scorerErrors: number
 }
@@ -82,6 +100,7 @@ const aggregate = (results: ReadonlyArray<EvalResult>): Aggregate => {
   const metrics = new Map<string, Accumulator>()
   const caseScores: PerCase = new Map()
   const caseMetrics: PerCase = new Map()
+  const trialScores = new Map<string, Map<string, Array<number>>>()
   let errors = 0
   let scorerErrors = 0
   for (const result of results) {
@@ -100,13 +119,37 @@ const aggregate = (results: ReadonlyArray<EvalResult>): Aggregate => {
       }
       add(scores, name, value)
       add(perCaseScores, name, value)
+      let perCaseTrials = trialScores.get(result.caseId)
+      if (perCaseTrials === undefined) trialScores.set(result.caseId, perCaseTrials = new Map())
+      const values = perCaseTrials.get(name)
+      if (values === undefined) perCaseTrials.set(name, [value])
+      else values.push(value)
     }
     for (const [name, value] of metricsOf(result)) {
       add(metrics, name, value)
       add(perCaseMetrics, name, value)
     }
   }
-  return { scores, metrics, caseScores, caseMetrics, errors, scorerErrors }
+  return { scores, metrics, caseScores, caseMetrics, trialScores, errors, scorerErrors }
+}
+
+/**
+ * The spread of one score over trials: the mean over cases with two or more
+ * non-null trial values of their population standard deviation. Two passes
+ * (mean, then squared deviations), so equal values give exactly 0.
+ */
+const spreadOf = (trialScores: Aggregate["trialScores"], name: string): number | undefined => {
+  let cases = 0
+  let sum = 0
+  for (const columns of trialScores.values()) {
+    const values = columns.get(name)
+    if (values === undefined || values.length < 2) continue
+    const mean = values.reduce((acc, value) => acc + value, 0) / values.length
+    const variance = values.reduce((acc, value) => acc + (value - mean) ** 2, 0) / values.length
+    cases++
+    sum += Math.sqrt(variance)
+  }
+  return cases === 0 ? undefined : sum / cases
 }
 
 interface Comparison {
@@ -172,6 +215,7 @@ export const compute = (options: {
   const scores: Record<string, ScoreSummary> = {}
   for (const [name, acc] of current.scores) {
     const comparison = base === undefined ? undefined : compare(current.caseScores, base.caseScores, name, true)
+    const spread = spreadOf(current.trialScores, name)
     Records.set(scores, name, {
       name,
       mean: acc.count === 0 ? 0 : acc.sum / acc.count,
@@ -179,7 +223,8 @@ export const compute = (options: {
       ...(comparison?.diff !== undefined ? { diff: comparison.diff } : {}),
       improvements: comparison?.improvements ?? 0,
       regressions: comparison?.regressions ?? 0,
-      missing: comparison?.missing ?? 0
+      missing: comparison?.missing ?? 0,
+      ...(spread !== undefined ? { spread } : {})
     })
   }
   const metrics: Record<string, MetricSummary> = {}
@@ -294,13 +339,17 @@ const formatDiff = (diff: number | undefined, format: (value: number) => string)
 /**
  * Renders a summary as a plain-text table: one row per score, then per
  * metric, with the diff against the baseline and the counts of improved and
- * regressed cases. Used by the CLI and the examples.
+ * regressed cases. A `spread` column (e.g. `±4.1%`, in the scores' own
+ * percentage points) follows the mean when some score has a spread over
+ * trials. Used by the CLI and the examples.
  *
  * @since 0.1.0
  */
 export const toTable = (summary: ExperimentSummary): string => {
   const compared = summary.comparison !== undefined
-  const header = ["", "mean", "diff", "improved", "regressed"]
+  // Only runs with trials have a spread; other tables keep their shape.
+  const showSpread = Object.values(summary.scores).some((score) => score.spread !== undefined)
+  const header = ["", "mean", ...(showSpread ? ["spread"] : []), "diff", "improved", "regressed"]
   const showMissing = compared && Object.values(summary.scores).some((score) => score.missing > 0)
   if (showMissing) header.push("missing")
   const rows: Array<ReadonlyArray<string>> = [header]
@@ -308,6 +357,7 @@ export const toTable = (summary: ExperimentSummary): string => {
     const row = [
       score.name,
       score.count === 0 ? "—" : formatScore(score.mean),
+      ...(showSpread ? [score.spread === undefined ? "" : `±${formatScore(score.spread)}`] : []),
       formatDiff(score.diff, formatScore),
       compared ? String(score.improvements) : "",
       compared ? String(score.regressions) : ""
@@ -320,6 +370,7 @@ export const toTable = (summary: ExperimentSummary): string => {
     const row = [
       metric.name,
       format(metric.mean),
+      ...(showSpread ? [""] : []),
       formatDiff(metric.diff, format),
       compared ? String(metric.improvements) : "",
       compared ? String(metric.regressions) : ""

@@ -150,6 +150,27 @@ export interface Annotations {
  * @since 0.1.0
  */
 export const annotate = (annotations: Annotations): Effect.Effect<void> => {
+  const annotated = Effect.annotateCurrentSpan(attributesOf(annotations))
+  // Inside an eval case, the usage also counts towards the case's result.
+  return annotations.usage === undefined
+    ? annotated
+    : Effect.zipRight(annotated, CaseUsage.report(withTotal(annotations.usage)))
+}
+
+/**
+ * Writes data onto a span held by hand, as `annotate` does on the current
+ * span: for code a library calls outside an Effect with the span in hand
+ * (`@effect/ai`'s span transformer, say). Usage counts towards the eval case
+ * the span belongs to, as with `annotate`.
+ *
+ * @since 0.1.0
+ */
+export const annotateSpan = (span: Tracer.Span, annotations: Annotations): void => {
+  for (const [key, value] of Object.entries(attributesOf(annotations))) span.attribute(key, value)
+  if (annotations.usage !== undefined) CaseUsage.reportFor(span, withTotal(annotations.usage))
+}
+
+const attributesOf = (annotations: Annotations): Record<string, unknown> => {
   const attributes: Record<string, unknown> = {}
   if (annotations.input !== undefined) attributes[Attr.INPUT] = annotations.input
   if (annotations.output !== undefined) attributes[Attr.OUTPUT] = annotations.output
@@ -160,11 +181,7 @@ export const annotate = (annotations: Annotations): Effect.Effect<void> => {
   if (annotations.usage !== undefined || annotations.metrics !== undefined) {
     attributes[Attr.METRICS] = { ...usageMetrics(annotations.usage), ...annotations.metrics }
   }
-  const annotated = Effect.annotateCurrentSpan(attributes)
-  // Inside an eval case, the usage also counts towards the case's result.
-  return annotations.usage === undefined
-    ? annotated
-    : Effect.zipRight(annotated, CaseUsage.report(withTotal(annotations.usage)))
+  return attributes
 }
 
 const withTotal = (usage: Usage): Usage =>

@@ -17,6 +17,12 @@
  * - everything lives in a `Scope`: closing it flushes with a deadline and
  *   reports what could not be sent. `flush` serves serverless hosts.
  *
+ * `layerFanOut` sends the same spans to several destinations at once (say a
+ * backend's native API and an OpenTelemetry Collector). The record is built
+ * once; each destination has its own queue, limits, retries, deadline and
+ * counters, so one that is slow, full or down drops and counts only its own
+ * spans and never delays another's. `layer` is the one-destination case.
+ *
  * The exporter never traces itself: the pipeline fibers run with the tracer
  * disabled. Nor does the rest of promptops fill the user's traces: adapter
  * requests (`ProviderHttp`) open no `http.client` span, and library
@@ -34,7 +40,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
-import { Pipeline, type Settings } from "./internal/exportPipeline.js"
+import { Exporter, Pipeline, type RecordSettings, type Settings } from "./internal/exportPipeline.js"
 import * as Sanitize from "./internal/sanitize.js"
 import { PromptOpsSpan } from "./internal/spanRecordBuilder.js"
 import { invalidInput } from "./PromptOpsError.js"
@@ -43,9 +49,12 @@ import type { SpanRecord } from "./SpanRecord.js"
 import { SpanSink } from "./SpanSink.js"
 
 /**
+ * One destination's queue and exporter. With `layerFanOut`, each destination
+ * may set its own; what it leaves out comes from the top-level options.
+ *
  * @since 0.1.0
  */
-export interface Options {
+export interface PipelineOptions {
   /** Most spans waiting for export (queued or in flight). Default 100,000; past it new spans are dropped and counted. */
   readonly capacity?: number | undefined
   /** Most approximate bytes of span data waiting for export. Default 64 MiB; past it new spans are dropped and counted. */
@@ -58,6 +67,12 @@ export interface Options {
   readonly retry?: RetryPolicy.RetryOptions | undefined
   /** How long closing the scope may spend sending what is still queued. Default 5 seconds. */
   readonly shutdownTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface Options extends PipelineOptions {
   /**
    * Rewrites each record before it is queued, e.g. to remove personal data.
    * It sees sanitised data; what it returns is exported as is. Returning
@@ -95,9 +110,12 @@ export interface DroppedStats {
 }
 
 /**
+ * The counters of one destination. Every span that ends is counted once in
+ * each destination: exported, pending, or under one drop reason.
+ *
  * @since 0.1.0
  */
-export interface TracingStats {
+export interface DestinationStats {
   /** Spans accepted into the queue. */
   readonly enqueued: number
   /** Spans the sink accepted. */
@@ -109,6 +127,17 @@ export interface TracingStats {
   readonly retries: number
   /** Successful export calls. */
   readonly batches: number
+}
+
+/**
+ * The totals are sums over the destinations (with one destination, its own
+ * counters): a span sent to two destinations counts twice in `exported`.
+ *
+ * @since 0.1.0
+ */
+export interface TracingStats extends DestinationStats {
+  /** Each destination's counters, by its name (`layer`'s one destination is named after its sink's `provider`). */
+  readonly destinations: { readonly [name: string]: DestinationStats }
 }
 
 /**
@@ -154,21 +183,7 @@ export const stats: Effect.Effect<TracingStats, never, Tracing> = Effect.flatMap
 export const make = (
   options?: Options | undefined
 ): Effect.Effect<Tracing.Service & { readonly tracer: Tracer.Tracer }, never, SpanSink | Scope.Scope> =>
-  Effect.gen(function*() {
-    const sink = yield* SpanSink
-    const settings = yield* resolveSettings(options, sink)
-    const pipeline = new Pipeline(sink, settings)
-    const tracer = Tracer.make({
-      span: (name, parent, context, links, startTime, kind) =>
-        new PromptOpsSpan(pipeline, name, parent, context, links, startTime, kind),
-      context: (f) => f()
-    })
-    const worker = yield* Effect.forkScoped(Effect.withTracerEnabled(pipeline.worker, false))
-    const ticker = yield* Effect.forkScoped(Effect.withTracerEnabled(pipeline.ticker, false))
-    // Added after the forks, so it runs before their interruption: the fibers are still there to drain.
-    yield* Effect.addFinalizer(() => Effect.withTracerEnabled(pipeline.shutdown(worker, ticker), false))
-    return { tracer, flush: pipeline.flush, stats: pipeline.stats }
-  })
+  Effect.flatMap(SpanSink, (sink) => start([{ name: sink.provider, sink, path: "" }], options))
 
 /**
  * Installs the promptops tracer for the layers and program it is provided
@@ -177,46 +192,235 @@ export const make = (
  * @since 0.1.0
  */
 export const layer = (options?: Options | undefined): Layer.Layer<Tracing, never, SpanSink> =>
-  Layer.unwrapScoped(
-    Effect.map(make(options), ({ tracer, ...service }) =>
-      Layer.merge(Layer.succeed(Tracing, Tracing.of(service)), Layer.setTracer(tracer)))
-  )
+  Layer.unwrapScoped(Effect.map(make(options), toLayer))
+
+// -----------------------------------------------------------------------------
+// Fan-out
+// -----------------------------------------------------------------------------
+
+/**
+ * One destination of `layerFanOut`: its sink, given as the service itself or
+ * as a layer that provides it (built in the tracer's scope, so it closes after
+ * the destination has drained), and its own pipeline options.
+ *
+ * @since 0.1.0
+ */
+export interface Destination<E = never, R = never> extends PipelineOptions {
+  readonly sink: SpanSink.Service | Layer.Layer<SpanSink, E, R>
+}
+
+/**
+ * What `destinations` may hold for one name: a sink, a layer providing one,
+ * or a `Destination` with its own options.
+ *
+ * @since 0.1.0
+ */
+export type DestinationInput<E = never, R = never> =
+  | SpanSink.Service
+  | Layer.Layer<SpanSink, E, R>
+  | Destination<E, R>
+
+/**
+ * @since 0.1.0
+ */
+export interface FanOutOptions<
+  Destinations extends { readonly [name: string]: DestinationInput<unknown, unknown> }
+> extends Options {
+  /**
+   * The destinations by name (the name keys `stats.destinations` and the
+   * tracer's log lines). At least one. The top-level pipeline options are
+   * each destination's defaults.
+   */
+  readonly destinations: Destinations
+}
+
+/**
+ * @since 0.1.0
+ */
+export declare namespace FanOut {
+  /**
+   * The errors of building the destinations given as layers.
+   *
+   * @since 0.1.0
+   */
+  export type Error<Destinations> = {
+    [K in keyof Destinations]: Destinations[K] extends Layer.Layer<SpanSink, infer E, infer _R> ? E
+      : Destinations[K] extends { readonly sink: Layer.Layer<SpanSink, infer E, infer _R> } ? E
+      : never
+  }[keyof Destinations]
+  /**
+   * What the destinations given as layers require.
+   *
+   * @since 0.1.0
+   */
+  export type Context<Destinations> = {
+    [K in keyof Destinations]: Destinations[K] extends Layer.Layer<SpanSink, infer _E, infer R> ? R
+      : Destinations[K] extends { readonly sink: Layer.Layer<SpanSink, infer _E, infer R> } ? R
+      : never
+  }[keyof Destinations]
+}
+
+/**
+ * `make` for several destinations at once: starts one pipeline per
+ * destination in the current scope, all fed by one tracer.
+ *
+ * - A span's record is built (and redacted) once and offered to every
+ *   destination's queue; each accepts or drops it on its own.
+ * - A destination whose queue is full drops the new span and counts it as
+ *   its own `queueFull`; the others still take it.
+ * - A destination that fails (after its retries) or answers 413 drops and
+ *   counts only its own copy; a slow or hanging one fills only its own
+ *   queue and export slots.
+ * - `flush` flushes every destination, in parallel, and returns when all are
+ *   done. Closing the scope drains them in parallel, each within its own
+ *   `shutdownTimeout`: one that hangs does not shorten another's deadline.
+ *
+ * @since 0.1.0
+ */
+export const makeFanOut = <
+  const Destinations extends { readonly [name: string]: DestinationInput<unknown, unknown> }
+>(
+  options: FanOutOptions<Destinations>
+): Effect.Effect<
+  Tracing.Service & { readonly tracer: Tracer.Tracer },
+  FanOut.Error<Destinations>,
+  FanOut.Context<Destinations> | Scope.Scope
+> =>
+  Effect.gen(function*() {
+    const names = Object.keys(options.destinations)
+    if (names.length === 0) {
+      return yield* Effect.die(
+        invalidInput({ operation: "Tracing.makeFanOut", path: "destinations", description: "must name at least one sink" })
+      )
+    }
+    const destinations: Array<ResolvedDestination> = []
+    for (const name of names) {
+      const input: DestinationInput<unknown, unknown> = options.destinations[name]!
+      const path = `destinations.${name}.`
+      const [source, own] = isDestination(input) ? [input.sink, input] : [input, undefined]
+      const sink = isSinkLayer(source) ? Context.get(yield* Layer.build(source), SpanSink) : source
+      destinations.push({ name, sink, path, options: own })
+    }
+    return yield* start(destinations, options)
+    // Inside, the layers' errors and requirements are `unknown`; the signature tracks them per destination.
+  }) as Effect.Effect<
+    Tracing.Service & { readonly tracer: Tracer.Tracer },
+    FanOut.Error<Destinations>,
+    FanOut.Context<Destinations> | Scope.Scope
+  >
+
+/**
+ * `layer` for several destinations at once (see `makeFanOut`): installs the
+ * promptops tracer and provides `Tracing`, whose `stats` has each
+ * destination's counters under `destinations`.
+ *
+ * @example
+ * ```ts
+ * Tracing.layerFanOut({
+ *   destinations: {
+ *     braintrust: BraintrustSpanSink.layer(),
+ *     collector: { sink: otlpSink, capacity: 20_000, shutdownTimeout: "2 seconds" }
+ *   },
+ *   redact
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const layerFanOut = <
+  const Destinations extends { readonly [name: string]: DestinationInput<unknown, unknown> }
+>(
+  options: FanOutOptions<Destinations>
+): Layer.Layer<Tracing, FanOut.Error<Destinations>, FanOut.Context<Destinations>> =>
+  Layer.unwrapScoped(Effect.map(makeFanOut(options), toLayer))
+
+const toLayer = (
+  { tracer, ...service }: Tracing.Service & { readonly tracer: Tracer.Tracer }
+): Layer.Layer<Tracing> => Layer.merge(Layer.succeed(Tracing, Tracing.of(service)), Layer.setTracer(tracer))
+
+const isSinkLayer = (
+  source: SpanSink.Service | Layer.Layer<SpanSink, unknown, unknown>
+): source is Layer.Layer<SpanSink, unknown, unknown> => Layer.isLayer(source)
+
+const isDestination = (input: DestinationInput<unknown, unknown>): input is Destination<unknown, unknown> =>
+  !Layer.isLayer(input) && typeof input === "object" && input !== null && "sink" in input
+
+interface ResolvedDestination {
+  readonly name: string
+  readonly sink: SpanSink.Service
+  /** Prefix of the option paths named in configuration errors. */
+  readonly path: string
+  readonly options?: PipelineOptions | undefined
+}
+
+/** The one machinery behind `make` and `makeFanOut`. */
+const start = (
+  destinations: ReadonlyArray<ResolvedDestination>,
+  options: Options | undefined
+): Effect.Effect<Tracing.Service & { readonly tracer: Tracer.Tracer }, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const records = yield* resolveRecordSettings(options)
+    const pipelines: Array<Pipeline> = []
+    for (const destination of destinations) {
+      const settings = yield* resolveSettings(destination, options)
+      pipelines.push(new Pipeline(destination.name, destination.sink, settings))
+    }
+    const exporter = new Exporter(pipelines, records)
+    const tracer = Tracer.make({
+      span: (name, parent, context, links, startTime, kind) =>
+        new PromptOpsSpan(exporter, name, parent, context, links, startTime, kind),
+      context: (f) => f()
+    })
+    yield* exporter.start
+    return { tracer, flush: exporter.flush, stats: exporter.stats }
+  })
 
 // -----------------------------------------------------------------------------
 // Settings
 // -----------------------------------------------------------------------------
 
+// A thrown InvalidInput becomes a defect: a misconfigured tracer is a programming error,
+// reported loudly rather than replaced by a silent default.
+const whole = (operation: string, path: string, value: number | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < 1) {
+    throw invalidInput({ operation, path, description: `must be a whole number ≥ 1, got ${value}` })
+  }
+  return value
+}
+
 const resolveSettings = (
-  options: Options | undefined,
-  sink: SpanSink.Service
+  destination: ResolvedDestination,
+  defaults: Options | undefined
 ): Effect.Effect<Settings> =>
-  // A thrown InvalidInput becomes a defect: a misconfigured tracer is a programming error,
-  // reported loudly rather than replaced by a silent default.
-  Effect.suspend(() => {
-    const whole = (path: string, value: number | undefined, fallback: number): number => {
-      if (value === undefined) return fallback
-      if (!Number.isInteger(value) || value < 1) {
-        throw invalidInput({ operation: "Tracing.make", path, description: `must be a whole number ≥ 1, got ${value}` })
-      }
-      return value
-    }
+  Effect.sync(() => {
+    const { path, sink } = destination
+    const own = destination.options
+    const operation = path === "" ? "Tracing.make" : "Tracing.makeFanOut"
+    const pick = <K extends keyof PipelineOptions>(key: K): PipelineOptions[K] =>
+      own?.[key] !== undefined ? own[key] : defaults?.[key]
+    // A destination's own value is named by its path; a top-level default by its bare name.
+    const at = (key: keyof PipelineOptions): string => own?.[key] !== undefined ? `${path}${key}` : key
     const settings: Settings = {
-      capacity: whole("capacity", options?.capacity, 100_000),
-      maxQueueBytes: whole("maxQueueBytes", options?.maxQueueBytes, 64 * 1024 * 1024),
-      maxRows: whole(`SpanSink(${sink.provider}).limits.maxRows`, sink.limits.maxRows, 100),
-      maxBytes: whole(`SpanSink(${sink.provider}).limits.maxBytes`, sink.limits.maxBytes, 3 * 1024 * 1024),
-      interval: Duration.decode(options?.interval ?? Duration.seconds(1)),
-      concurrency: whole("concurrency", options?.concurrency, 4),
-      schedule: RetryPolicy.schedule(options?.retry),
-      shutdownTimeout: Duration.decode(options?.shutdownTimeout ?? Duration.seconds(5)),
-      redact: options?.redact,
-      bounds: Sanitize.resolveBounds({
-        maxStringLength: options?.maxStringLength,
-        maxDepth: options?.maxDepth,
-        maxItems: options?.maxItems,
-        maxRecordBytes: options?.maxRecordBytes
-      })
+      capacity: whole(operation, at("capacity"), pick("capacity"), 100_000),
+      maxQueueBytes: whole(operation, at("maxQueueBytes"), pick("maxQueueBytes"), 64 * 1024 * 1024),
+      maxRows: whole(operation, `SpanSink(${sink.provider}).limits.maxRows`, sink.limits.maxRows, 100),
+      maxBytes: whole(operation, `SpanSink(${sink.provider}).limits.maxBytes`, sink.limits.maxBytes, 3 * 1024 * 1024),
+      interval: Duration.decode(pick("interval") ?? Duration.seconds(1)),
+      concurrency: whole(operation, at("concurrency"), pick("concurrency"), 4),
+      schedule: RetryPolicy.schedule(pick("retry")),
+      shutdownTimeout: Duration.decode(pick("shutdownTimeout") ?? Duration.seconds(5))
     }
-    return Effect.succeed(settings)
+    return settings
   })
 
+const resolveRecordSettings = (options: Options | undefined): Effect.Effect<RecordSettings> =>
+  Effect.sync(() => ({
+    redact: options?.redact,
+    bounds: Sanitize.resolveBounds({
+      maxStringLength: options?.maxStringLength,
+      maxDepth: options?.maxDepth,
+      maxItems: options?.maxItems,
+      maxRecordBytes: options?.maxRecordBytes
+    })
+  }))

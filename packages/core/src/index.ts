@@ -41,6 +41,8 @@ export * as TraceReader from "./TraceReader.js"
 /** @since 0.1.0 */
 export * as Summary from "./Summary.js"
 /** @since 0.1.0 */
+export * as Scorers from "./Scorers.js"
+/** @since 0.1.0 */
 export * as PromptCache from "./PromptCache.js"
 /** @since 0.1.0 */
 export * as Memory from "./Memory.js"

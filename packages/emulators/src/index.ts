@@ -1,6 +1,11 @@
 /**
  * @since 0.1.0
  */
+export * as AnthropicEmulator from "./AnthropicEmulator.js"
+
+/**
+ * @since 0.1.0
+ */
 export * as BasaltEmulator from "./BasaltEmulator.js"
 
 /**
@@ -17,6 +22,11 @@ export * as EmulatorServer from "./EmulatorServer.js"
  * @since 0.1.0
  */
 export * as Faults from "./Faults.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as OpenAiEmulator from "./OpenAiEmulator.js"
 
 /**
  * @since 0.1.0

@@ -45,6 +45,7 @@ interface ResultRow {
   readonly tags: string | null
   readonly duration_ms: number
   readonly usage: string | null
+  readonly scorer_usage: string | null
   readonly scorer_errors: string | null
   readonly trace_id: string | null
   readonly span_id: string | null
@@ -74,6 +75,7 @@ const decodeResult = (experimentId: string) => (row: ResultRow) =>
       const expected = columns.json(row.expected, "expected")
       const tags = columns.json(row.tags, "tags") as ReadonlyArray<string> | undefined
       const usage = columns.json(row.usage, "usage") as EvalResult["usage"]
+      const scorerUsage = columns.json(row.scorer_usage, "scorer_usage") as EvalResult["scorerUsage"]
       const scorerErrors = columns.json(row.scorer_errors, "scorer_errors") as EvalResult["scorerErrors"]
       return {
         caseId: row.case_id,
@@ -88,6 +90,7 @@ const decodeResult = (experimentId: string) => (row: ResultRow) =>
         ...(tags !== undefined ? { tags } : {}),
         durationMs: row.duration_ms,
         ...(usage !== undefined ? { usage } : {}),
+        ...(scorerUsage !== undefined ? { scorerUsage } : {}),
         ...(row.trace_id !== null ? { traceId: row.trace_id } : {}),
         ...(row.span_id !== null ? { spanId: row.span_id } : {})
       }
@@ -188,6 +191,7 @@ export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalSt
           tags: columns.json(result.tags, "tags"),
           duration_ms: result.durationMs,
           usage: columns.json(result.usage, "usage"),
+          scorer_usage: columns.json(result.scorerUsage, "scorerUsage"),
           scorer_errors: columns.json(result.scorerErrors, "scorerErrors"),
           trace_id: result.traceId ?? null,
           span_id: result.spanId ?? null
@@ -198,6 +202,7 @@ export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalSt
               input = excluded.input, output = excluded.output, expected = excluded.expected,
               scores = excluded.scores, error = excluded.error, metadata = excluded.metadata,
               tags = excluded.tags, duration_ms = excluded.duration_ms, usage = excluded.usage,
+              scorer_usage = excluded.scorer_usage,
               scorer_errors = excluded.scorer_errors, trace_id = excluded.trace_id, span_id = excluded.span_id`
         if (known.has(experimentId)) return yield* upsertAll(store, operation, rows, upsert)
         yield* store.transaction(
@@ -220,7 +225,7 @@ export const make: Effect.Effect<Experiments.Experiments.Service, never, LocalSt
               store.read(
                 "Experiments.results",
                 sql<ResultRow>`SELECT seq, case_id, trial, input, output, expected, scores, error, metadata, tags,
-                    duration_ms, usage, scorer_errors, trace_id, span_id
+                    duration_ms, usage, scorer_usage, scorer_errors, trace_id, span_id
                   FROM results WHERE experiment_id = ${experimentId} AND seq > ${after}
                   ORDER BY seq LIMIT ${PAGE_SIZE}`
               ),

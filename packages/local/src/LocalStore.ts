@@ -215,6 +215,10 @@ export const migrations: ReadonlyArray<ReadonlyArray<string>> = [
   [
     `ALTER TABLE experiments ADD COLUMN state TEXT`,
     `ALTER TABLE results ADD COLUMN scorer_errors TEXT`
+  ],
+  // Version 3: each result's scorer usage (JSON): an LLM judge's tokens and cost, apart from the task's.
+  [
+    `ALTER TABLE results ADD COLUMN scorer_usage TEXT`
   ]
 ]
 

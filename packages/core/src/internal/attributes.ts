@@ -18,8 +18,26 @@ export const METRICS = "promptops.metrics"
 export const TAGS = "promptops.tags"
 /** Routes this span and its descendants to an experiment instead of the project logs. */
 export const EXPERIMENT_ID = "promptops.experiment_id"
+/**
+ * The record's name, overriding the span's: a library names its spans after
+ * its own calls (`@effect/ai`: `LanguageModel.generateText`), while the
+ * record of a managed prompt's call is named after the prompt.
+ */
+export const NAME = "promptops.name"
+/**
+ * Attribute keys the record leaves out: for an instrumented library's spans
+ * whose internal attributes (`@effect/ai`'s `concurrency`, `toolChoice`) the
+ * code that annotates the span cannot remove, since a span has no delete.
+ */
+export const OMIT = "promptops.omit"
 
+/** Deprecated by the GenAI conventions in favour of `gen_ai.provider.name`; `@effect/ai` still writes it. */
 export const GEN_AI_SYSTEM = "gen_ai.system"
+/** The current GenAI name of the provider (`openai`, `anthropic`, …). */
+export const GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+/** The managed prompt a call ran: its slug, and its version. */
+export const GEN_AI_PROMPT_NAME = "gen_ai.prompt.name"
+export const GEN_AI_PROMPT_VERSION = "gen_ai.prompt.version"
 export const GEN_AI_OPERATION = "gen_ai.operation.name"
 export const GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
 export const GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"

@@ -109,6 +109,17 @@ const usageMetrics = (usage: Usage): Record<string, number> => {
 }
 
 /**
+ * The mark of a case's score spans: usage annotated under a scorer (an LLM
+ * judge's call) counts as the scorers' spend, apart from the task's.
+ */
+class ScorerUsageSink implements CaseUsage.UsageSink {
+  constructor(readonly context: CaseContext) {}
+  addUsage(usage: Usage): void {
+    this.context.scorerUsage = addUsage(this.context.scorerUsage, usage)
+  }
+}
+
+/**
  * One case × trial while it runs: the context its task sees, and what the
  * task annotated. One object per case rather than a context plus closures.
  */
@@ -116,6 +127,10 @@ class CaseContext implements TaskContext<unknown>, CaseUsage.UsageSink {
   usage: Usage | undefined = undefined
   /** Usage annotated on spans below the task span (`Trace.annotate` in an LLM call), kept apart from the task span's own. */
   spanUsage: Usage | undefined = undefined
+  /** Usage annotated under the score spans (LLM judges), summed apart. */
+  scorerUsage: Usage | undefined = undefined
+  /** Made when the first scorer runs, so a case whose task failed allocates none. */
+  scorerSink: ScorerUsageSink | undefined = undefined
   extraMetadata: Record<string, unknown> | undefined = undefined
   readonly caseId: string
   readonly expected: unknown
@@ -224,10 +239,15 @@ export const makeCaseRunner = (options: {
     scorer: Scorer<unknown, unknown, unknown, any>,
     args: ScorerArgs,
     root: Tracer.Span,
-    open: Array<Tracer.Span>
+    open: Array<Tracer.Span>,
+    context: CaseContext
   ): Effect.Effect<ScorerOutcome, never, any> =>
     Effect.flatMap(Effect.makeSpan(scorer.name, { parent: root, captureStackTrace: NO_STACK }), (span) => {
       open.push(span)
+      // The mark `Trace.annotate({ usage })` finds from a judge's spans: score
+      // spans are siblings of the task span, so the nearest mark never mixes the two.
+      ;(span as unknown as { [CaseUsage.CASE]: CaseUsage.UsageSink })[CaseUsage.CASE] = context.scorerSink ??=
+        new ScorerUsageSink(context)
       span.attribute(Attr.KIND, "score")
       span.attribute(Attr.INPUT, args)
       const value = call(() => scorer.score(args))
@@ -251,11 +271,12 @@ export const makeCaseRunner = (options: {
     args: ScorerArgs,
     root: Tracer.Span,
     open: Array<Tracer.Span>,
+    context: CaseContext,
     remainingMillis: number
   ): Effect.Effect<ScorerOutcome | ReadonlyArray<ScorerOutcome>, never, any> => {
     if (scorers.length === 1) {
       // The common case: no fiber per scorer.
-      const one = runScorer(scorers[0]!, args, root, open)
+      const one = runScorer(scorers[0]!, args, root, open, context)
       return timeout === undefined ? one : Effect.map(
         Effect.timeoutOption(one, Duration.millis(Math.max(remainingMillis, 0))),
         Option.getOrElse((): ScorerOutcome => ({ error: timeoutMessage }))
@@ -265,7 +286,7 @@ export const makeCaseRunner = (options: {
     const all = Effect.forEach(
       scorers,
       (scorer, i) =>
-        Effect.map(runScorer(scorer, args, root, open), (outcome) => {
+        Effect.map(runScorer(scorer, args, root, open, context), (outcome) => {
           outcomes[i] = outcome
         }),
       { concurrency: "unbounded", discard: true }
@@ -321,6 +342,7 @@ export const makeCaseRunner = (options: {
         if (source.tags !== undefined) result.tags = source.tags
         if (context.spanUsage !== undefined) result.usage = addUsage(context.usage, context.spanUsage)
         else if (context.usage !== undefined) result.usage = context.usage
+        if (context.scorerUsage !== undefined) result.scorerUsage = context.scorerUsage
         return result
       }
       const metadataOf = (extra: Record<string, unknown> | undefined): Metadata =>
@@ -402,7 +424,7 @@ export const makeCaseRunner = (options: {
             caseId: prepared.caseId,
             trial
           }
-          return Effect.map(runScorers(args, root, open, timeoutMillis - durationMs), (outcomes): EvalResult => {
+          return Effect.map(runScorers(args, root, open, context, timeoutMillis - durationMs), (outcomes): EvalResult => {
             const scores: Record<string, number | null> = {}
             let scorerErrors: Record<string, string> | undefined
             let scoreMetadata: Record<string, Metadata> | undefined

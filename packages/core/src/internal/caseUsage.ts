@@ -7,13 +7,17 @@
  * and adds the usage to the case, so the result's `usage`, and with it the
  * summary's token and cost metrics, is the same on every backend, not only
  * where the vendor sums spans itself.
+ *
+ * Each `score` span carries a mark too, whose sink adds to the result's
+ * `scorerUsage` (an LLM judge's tokens and cost): score spans are siblings of
+ * the task span, so the walk to the nearest mark never mixes the two.
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 import type { Usage } from "../Experiment.js"
 
-/** The property of a task span that holds its case. */
+/** The property of a task or score span that holds where its usage goes. */
 export const CASE: unique symbol = Symbol.for("@promptops/core/Eval/case")
 
 /** What a case accepts. */
@@ -21,7 +25,7 @@ export interface UsageSink {
   readonly addUsage: (usage: Usage) => void
 }
 
-/** The case whose task span is `span` or one of its ancestors. */
+/** The sink marked on `span` or its nearest marked ancestor. */
 const caseOf = (span: Tracer.AnySpan): UsageSink | undefined => {
   let current: Tracer.AnySpan | undefined = span
   // Bounded: a span tree deeper than this is not an eval case's.
@@ -31,6 +35,14 @@ const caseOf = (span: Tracer.AnySpan): UsageSink | undefined => {
     current = current._tag === "Span" ? Option.getOrUndefined(current.parent) : undefined
   }
   return undefined
+}
+
+/**
+ * Adds `usage` to the eval case `span` belongs to, if any: for code that holds
+ * a span but runs outside an Effect (a span transformer called by a library).
+ */
+export const reportFor = (span: Tracer.AnySpan, usage: Usage): void => {
+  caseOf(span)?.addUsage(usage)
 }
 
 /** Adds `usage` to the eval case the current span belongs to, if any. */

@@ -3,7 +3,13 @@
  * land in when they end (caller side, synchronous, never throws), the worker
  * that batches them by count, JSON bytes and time and calls the `SpanSink`
  * with retries (a 413 splits a batch in halves), `flush`, the counters, and
- * the shutdown that drains within a deadline. `Tracing.make` starts it.
+ * the shutdown that drains within a deadline.
+ *
+ * One `Pipeline` serves one destination. The `Exporter` in front of them
+ * builds each span's record once and offers it to every pipeline, so each
+ * destination has its own queue, limits, retries and counters, and a slow or
+ * failing one never holds up another: a single-sink tracer is the
+ * one-destination case. `Tracing.make` / `Tracing.makeFanOut` start it.
  */
 import * as Cause from "effect/Cause"
 import * as Deferred from "effect/Deferred"
@@ -12,14 +18,15 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { PromptOpsError } from "../PromptOpsError.js"
 import type { SpanRecord } from "../SpanRecord.js"
 import type { SpanSink } from "../SpanSink.js"
-import type { TracingStats } from "../Tracing.js"
+import type { DestinationStats, TracingStats } from "../Tracing.js"
 import * as Sanitize from "./sanitize.js"
 import { buildRecord, type PromptOpsSpan, RECORD_OVERHEAD, type SpanRecorder } from "./spanRecordBuilder.js"
 
-/** `Tracing.Options` resolved and checked. */
+/** One destination's `Tracing.PipelineOptions` (and its sink's limits), resolved and checked. */
 export interface Settings {
   readonly capacity: number
   readonly maxQueueBytes: number
@@ -29,6 +36,10 @@ export interface Settings {
   readonly concurrency: number
   readonly schedule: Schedule.Schedule<unknown, PromptOpsError>
   readonly shutdownTimeout: Duration.Duration
+}
+
+/** How records are built, shared by every destination: `Tracing.Options`' redaction hook and data bounds. */
+export interface RecordSettings {
   readonly redact: ((record: SpanRecord) => SpanRecord | undefined) | undefined
   readonly bounds: Sanitize.Bounds
 }
@@ -50,11 +61,11 @@ interface Waiter {
 }
 
 /**
- * Records flow queue → staging → batch → sink. Each accepted record has a
- * sequence number (its position in `accepted`); `flush` waits for the
- * "watermark", the first sequence number not yet exported or dropped.
+ * One destination. Records flow queue → staging → batch → sink. Each accepted
+ * record has a sequence number (its position in `accepted`); `flush` waits
+ * for the "watermark", the first sequence number not yet exported or dropped.
  */
-export class Pipeline implements SpanRecorder {
+export class Pipeline {
   // Counters (see TracingStats).
   accepted = 0
   exported = 0
@@ -103,9 +114,9 @@ export class Pipeline implements SpanRecorder {
   readonly worker: Effect.Effect<never>
   readonly ticker: Effect.Effect<never>
   readonly flush: Effect.Effect<void>
-  readonly stats: Effect.Effect<TracingStats>
+  readonly stats: Effect.Effect<DestinationStats>
 
-  constructor(readonly sink: SpanSink.Service, readonly settings: Settings) {
+  constructor(readonly name: string, readonly sink: SpanSink.Service, readonly settings: Settings) {
     // Built here rather than as field initialisers, which would run before `settings` is set.
     this.awaitWork = this.makeAwaitWork()
     this.worker = this.makeWorker()
@@ -116,41 +127,15 @@ export class Pipeline implements SpanRecorder {
 
   // --- caller side (synchronous, never throws) -------------------------------
 
-  record(span: PromptOpsSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
-    if (this.closed) {
-      this.droppedShutdown++
-      return
-    }
-    let record: SpanRecord | undefined
-    let approx: number
-    let worst: number
-    try {
-      const budget = new Sanitize.Budget(this.settings.bounds)
-      record = buildRecord(span, endTime, exit, budget)
-      approx = budget.bytes + RECORD_OVERHEAD
-      worst = budget.worst
-      const redact = this.settings.redact
-      if (redact !== undefined) {
-        record = redact(record)
-        if (typeof record !== "object" || record === null) {
-          this.droppedRedaction++
-          return
-        }
-        // The hook may have changed anything: the worker measures this record.
-        worst = -1
-      }
-    } catch {
-      this.droppedRedaction++
-      return
-    }
-    this.offer(record, approx, worst)
-  }
-
   /**
    * `approx` is the estimate the queue's byte bound uses; `worst` an upper
    * bound of the record's JSON bytes, or -1 when unknown.
    */
   offer(record: SpanRecord, approx: number, worst: number): void {
+    if (this.closed) {
+      this.droppedShutdown++
+      return
+    }
     const settings = this.settings
     if (
       this.accepted - this.settledCount() >= settings.capacity ||
@@ -393,12 +378,13 @@ export class Pipeline implements SpanRecorder {
               }
               this.droppedTooLarge++
               return Effect.logWarning("promptops tracing: a span is too large for the sink on its own; dropped").pipe(
-                Effect.annotateLogs({ provider: this.sink.provider, dropped: 1 })
+                Effect.annotateLogs({ destination: this.name, provider: this.sink.provider, dropped: 1 })
               )
             }
             this.droppedExportFailed += records.length
             return Effect.logWarning("promptops tracing: export failed; spans dropped").pipe(
               Effect.annotateLogs({
+                destination: this.name,
                 provider: this.sink.provider,
                 dropped: records.length,
                 attempts,
@@ -429,14 +415,18 @@ export class Pipeline implements SpanRecorder {
     return Effect.withTracerEnabled(flush, false).pipe(
       Effect.catchAllCause((cause) =>
         Effect.logWarning("promptops tracing: the sink's flush failed").pipe(
-          Effect.annotateLogs({ provider: this.sink.provider, cause: Cause.pretty(cause) })
+          Effect.annotateLogs({ destination: this.name, provider: this.sink.provider, cause: Cause.pretty(cause) })
         )
       )
     )
   }
 
-  makeStats(): Effect.Effect<TracingStats> {
-    return Effect.sync(() => ({
+  makeStats(): Effect.Effect<DestinationStats> {
+    return Effect.sync(() => this.snapshot())
+  }
+
+  snapshot(): DestinationStats {
+    return {
       enqueued: this.accepted,
       exported: this.exported,
       pending: this.accepted - this.settledCount(),
@@ -449,7 +439,7 @@ export class Pipeline implements SpanRecorder {
       },
       retries: this.retries,
       batches: this.batches
-    }))
+    }
   }
 
   /** Sends what is queued within the deadline, then stops and reports what could not be sent. */
@@ -480,9 +470,140 @@ export class Pipeline implements SpanRecorder {
       this.resolveWaiters()
       if (unsent > 0) {
         yield* Effect.logWarning("promptops tracing: shutdown deadline passed; spans not sent").pipe(
-          Effect.annotateLogs({ provider: this.sink.provider, dropped: unsent })
+          Effect.annotateLogs({ destination: this.name, provider: this.sink.provider, dropped: unsent })
         )
       }
+    })
+  }
+}
+
+/**
+ * The front of the pipelines: what the tracer's spans call when they end.
+ * It builds the record once (sanitised, bounded, redacted) and offers the
+ * same read-only record to every destination's queue, each of which accepts
+ * or drops it on its own terms.
+ */
+export class Exporter implements SpanRecorder {
+  readonly flush: Effect.Effect<void>
+  readonly stats: Effect.Effect<TracingStats>
+  /** Forks each pipeline's worker and ticker in the current scope, and shuts them all down when it closes. */
+  readonly start: Effect.Effect<void, never, Scope.Scope>
+
+  constructor(readonly pipelines: ReadonlyArray<Pipeline>, readonly settings: RecordSettings) {
+    // In parallel: a destination that is slow to drain must not hold up the others.
+    this.flush = Effect.forEach(pipelines, (pipeline) => pipeline.flush, { concurrency: "unbounded", discard: true })
+    this.stats = Effect.sync(() => this.snapshot())
+    this.start = this.makeStart()
+  }
+
+  // --- caller side (synchronous, never throws) -------------------------------
+
+  record(span: PromptOpsSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
+    const pipelines = this.pipelines
+    let open = false
+    for (let i = 0; i < pipelines.length; i++) {
+      if (!pipelines[i]!.closed) {
+        open = true
+        break
+      }
+    }
+    if (!open) {
+      for (let i = 0; i < pipelines.length; i++) pipelines[i]!.droppedShutdown++
+      return
+    }
+    let record: SpanRecord | undefined
+    let approx: number
+    let worst: number
+    try {
+      const budget = new Sanitize.Budget(this.settings.bounds)
+      record = buildRecord(span, endTime, exit, budget)
+      approx = budget.bytes + RECORD_OVERHEAD
+      worst = budget.worst
+      const redact = this.settings.redact
+      if (redact !== undefined) {
+        record = redact(record)
+        if (typeof record !== "object" || record === null) {
+          this.dropRedacted()
+          return
+        }
+        // The hook may have changed anything: each worker measures this record.
+        worst = -1
+      }
+    } catch {
+      this.dropRedacted()
+      return
+    }
+    for (let i = 0; i < pipelines.length; i++) pipelines[i]!.offer(record, approx, worst)
+  }
+
+  /** Every destination counts the span it will never see, under the reason that applies to it. */
+  dropRedacted(): void {
+    for (const pipeline of this.pipelines) {
+      if (pipeline.closed) pipeline.droppedShutdown++
+      else pipeline.droppedRedaction++
+    }
+  }
+
+  // --- the service -------------------------------------------------------------
+
+  /** Totals are sums over the destinations: a span offered to two destinations counts twice. */
+  snapshot(): TracingStats {
+    let enqueued = 0
+    let exported = 0
+    let pending = 0
+    let retries = 0
+    let batches = 0
+    let queueFull = 0
+    let redaction = 0
+    let exportFailed = 0
+    let tooLarge = 0
+    let shutdown = 0
+    const destinations: Array<readonly [string, DestinationStats]> = []
+    for (const pipeline of this.pipelines) {
+      const stats = pipeline.snapshot()
+      destinations.push([pipeline.name, stats])
+      enqueued += stats.enqueued
+      exported += stats.exported
+      pending += stats.pending
+      retries += stats.retries
+      batches += stats.batches
+      queueFull += stats.dropped.queueFull
+      redaction += stats.dropped.redaction
+      exportFailed += stats.dropped.exportFailed
+      tooLarge += stats.dropped.tooLarge
+      shutdown += stats.dropped.shutdown
+    }
+    return {
+      enqueued,
+      exported,
+      pending,
+      dropped: { queueFull, redaction, exportFailed, tooLarge, shutdown },
+      retries,
+      batches,
+      // `fromEntries` defines own properties: any destination name, even `__proto__`, is a plain key.
+      destinations: Object.fromEntries(destinations)
+    }
+  }
+
+  makeStart(): Effect.Effect<void, never, Scope.Scope> {
+    return Effect.gen(this, function*() {
+      const fibers: Array<readonly [Fiber.RuntimeFiber<never>, Fiber.RuntimeFiber<never>]> = []
+      for (const pipeline of this.pipelines) {
+        const worker = yield* Effect.forkScoped(Effect.withTracerEnabled(pipeline.worker, false))
+        const ticker = yield* Effect.forkScoped(Effect.withTracerEnabled(pipeline.ticker, false))
+        fibers.push([worker, ticker])
+      }
+      // Added after the forks, so it runs before their interruption: the fibers are still there to drain.
+      // Each destination drains against its own deadline, all at once: one that hangs cannot eat another's.
+      yield* Effect.addFinalizer(() =>
+        Effect.withTracerEnabled(
+          Effect.forEach(this.pipelines, (pipeline, i) => pipeline.shutdown(fibers[i]![0], fibers[i]![1]), {
+            concurrency: "unbounded",
+            discard: true
+          }),
+          false
+        )
+      )
     })
   }
 }

@@ -171,6 +171,8 @@ export const buildRecord = (
   let genAi = false
   let requestModel: unknown
   let responseModel: unknown
+  let recordName: string | undefined
+  let omit: ReadonlyArray<unknown> | undefined
   const attrs = span.attrs
   for (let i = 0; i < attrs.length; i += 2) {
     const key = attrs[i] as string
@@ -216,6 +218,13 @@ export const buildRecord = (
         break
       case Attr.EXPERIMENT_ID:
         break
+      case Attr.NAME:
+        if (typeof value === "string" && value !== "") recordName = value
+        else Records.set(metadata ??= {}, Sanitize.cleanKey(key, budget), Sanitize.clean(value, budget))
+        break
+      case Attr.OMIT:
+        if (Array.isArray(value)) omit = value
+        break
       case Attr.GEN_AI_INPUT_TOKENS:
       case Attr.GEN_AI_PROMPT_TOKENS:
         genAi = true
@@ -239,6 +248,12 @@ export const buildRecord = (
         Records.set(metadata ??= {}, Sanitize.cleanKey(key, budget), Sanitize.clean(value, budget))
     }
   }
+  if (omit !== undefined && metadata !== undefined) {
+    // Left out after the walk: the keys to omit are usually written last (at
+    // the span's end), after the attributes they name. The byte estimate
+    // keeps them, an overestimate the queue tolerates.
+    for (const key of omit) if (typeof key === "string") delete metadata[key]
+  }
   if (genAi) {
     const model = responseModel ?? requestModel
     if (model !== undefined && (metadata === undefined || !("model" in metadata))) {
@@ -252,7 +267,7 @@ export const buildRecord = (
     }
   }
 
-  const name = Sanitize.cleanString(span.name, budget)
+  const name = Sanitize.cleanString(recordName ?? span.name, budget)
   const destination = resolveDestination(span)
   // Effect's clock is in nanoseconds; records carry fractional unix milliseconds.
   const startTime = Number(span.startTime) / 1e6

@@ -122,7 +122,8 @@ describe.concurrent("bounded time against an unreachable vendor", () => {
         assert.strictEqual(result.code, 1, `${name}: ${result.stderr}`)
         assert.isBelow(result.workMs, WORK_BOUND_MS, `${name} worked ${result.workMs} ms`)
         assert.isBelow(result.ms, BOUND_MS, `${name} took ${result.ms} ms`)
-        assert.match(result.stderr, /gave up after 1 attempt over 10\.\d s: no response within 10s/)
+        // The deadline ends the one attempt near 10 s (a loaded machine adds a little), never at its 30 s timeout.
+        assert.match(result.stderr, /gave up after 1 attempt over 1\d\.\d s: no response within 10s/)
       }
     }), timeout)
 })
