@@ -8,9 +8,8 @@
 import type * as AiError from "@effect/ai/AiError"
 import type * as LanguageModel from "@effect/ai/LanguageModel"
 import { ManagedPrompt } from "@promptops/ai"
-import type { PromptOpsError } from "@promptops/core/PromptOpsError"
 import { Effect } from "effect"
-import { type Prompts, Trace } from "promptops"
+import { type PromptOpsError, type Prompts, Trace } from "promptops"
 
 export interface Answer {
   readonly text: string
@@ -26,7 +25,7 @@ export interface Answer {
 export const answer = (
   question: string,
   options: { readonly tag?: string } = {}
-): Effect.Effect<Answer, PromptOpsError | AiError.AiError, LanguageModel.LanguageModel | Prompts.Prompts> =>
+): Effect.Effect<Answer, PromptOpsError.PromptOpsError | AiError.AiError, LanguageModel.LanguageModel | Prompts.Prompts> =>
   Effect.gen(function*() {
     const response = yield* ManagedPrompt.generateText({
       slug: "support-answer",

@@ -329,26 +329,6 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>("@promptops/c
 }
 
 /**
- * Any promptops error.
- *
- * @since 0.1.0
- */
-export type PromptOpsError =
-  | Unauthorized
-  | Forbidden
-  | NotFound
-  | RateLimited
-  | BadRequest
-  | PayloadTooLarge
-  | ProviderUnavailable
-  | TransportError
-  | DecodeError
-  | Unsupported
-  | TemplateError
-  | VersionMismatch
-  | InvalidInput
-
-/**
  * The schema of any promptops error, for decoding errors that crossed a wire.
  *
  * @since 0.1.0
@@ -382,6 +362,29 @@ export const PromptOpsError: Schema.Union<[
   VersionMismatch,
   InvalidInput
 )
+
+/**
+ * Any promptops error. Declared after the schema of the same name: the
+ * bundled declarations keep only the last of two same-named exports in
+ * `@promptops/core`'s `PromptOpsError` namespace, and the type is the one
+ * apps name (`Effect<A, PromptOpsError.PromptOpsError>`).
+ *
+ * @since 0.1.0
+ */
+export type PromptOpsError =
+  | Unauthorized
+  | Forbidden
+  | NotFound
+  | RateLimited
+  | BadRequest
+  | PayloadTooLarge
+  | ProviderUnavailable
+  | TransportError
+  | DecodeError
+  | Unsupported
+  | TemplateError
+  | VersionMismatch
+  | InvalidInput
 
 /**
  * @since 0.1.0
