@@ -12,8 +12,8 @@
  * accepts a value that matches any branch. Everything else is copied unchanged.
  *
  * Usage: node scripts/openai-openapi-subset.mjs <path to upstream openapi.json> [commit]
- *   e.g. git -C /work/.mirror/openai+openai-openapi/repo show HEAD:openapi.json > /tmp/openai.json
- *        node scripts/openai-openapi-subset.mjs /tmp/openai.json "$(git -C ... rev-parse HEAD)"
+ *   e.g. git clone https://github.com/openai/openai-openapi && cp openai-openapi/openapi.json /tmp/openai.json
+ *        node scripts/openai-openapi-subset.mjs /tmp/openai.json "$(git -C openai-openapi rev-parse HEAD)"
  */
 import { readFileSync, writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
