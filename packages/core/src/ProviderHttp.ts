@@ -253,8 +253,12 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
     // Values to scrub from any text that ends up in an error, however it got there.
     const secrets = [
       ...(apiKey === undefined ? [] : [Redacted.value(apiKey)]),
-      ...Object.entries(defaultHeaders).filter(([name]) => secretNames.has(name)).map(([, value]) => value)
+      ...Object.entries(defaultHeaders).filter(([name]) => secretNames.has(name)).flatMap(([, value]) =>
+        credentialParts(value)
+      )
     ].filter((value) => value.length > 0)
+      // Longest first, so a value is replaced whole before a part of it.
+      .sort((a, b) => b.length - a.length)
 
     const timeout = yield* decodeDuration(options.timeout ?? defaultTimeout, "timeout", fail)
     if (Duration.lessThanOrEqualTo(timeout, Duration.zero)) return yield* fail("timeout", "timeout must be positive")
@@ -940,6 +944,32 @@ export const scrubSecrets = (text: string, secrets: ReadonlyArray<string>): stri
     if (secret !== "" && out.includes(secret)) out = out.split(secret).join("[redacted]")
   }
   return out
+}
+
+/**
+ * What of a secret header value could come back in an error body: the value,
+ * and the credential in it (`Bearer <key>`: the key; `Basic <token>`: the
+ * token, the decoded `user:secret` and the secret), since a server may echo
+ * the bare key. Parts shorter than 8 characters are left: they would mangle text.
+ */
+const credentialParts = (value: string): ReadonlyArray<string> => {
+  const parts = [value]
+  const scheme = /^\s*(bearer|basic)\s+(.+?)\s*$/i.exec(value)
+  if (scheme !== null) {
+    const credential = scheme[2]!
+    parts.push(credential)
+    if (scheme[1]!.toLowerCase() === "basic") {
+      try {
+        const decoded = atob(credential)
+        parts.push(decoded)
+        const at = decoded.indexOf(":")
+        if (at >= 0) parts.push(decoded.slice(at + 1))
+      } catch {
+        // Not base64: the whole value and the credential are scrubbed already.
+      }
+    }
+  }
+  return parts.filter((part, i) => i === 0 || part.length >= 8)
 }
 
 const isHeaderValue = (value: string): boolean => !/[\0\r\n]/.test(value)

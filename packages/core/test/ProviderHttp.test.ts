@@ -409,6 +409,25 @@ describe("ProviderHttp", () => {
         assert.deepStrictEqual(vendor.captured[0]!.requestInit, Option.some({ keepalive: true, redirect: "manual" }))
       }))
 
+    it.effect("a server echoing the credential inside a secret header (Bearer, Basic) gets it scrubbed", () =>
+      Effect.gen(function*() {
+        const bearer = "sk-header-bearer-credential"
+        const basicUser = "pk-public-user"
+        const basicSecret = "sk-basic-secret-part"
+        const basic = btoa(`${basicUser}:${basicSecret}`)
+        const echo = `bad keys: ${bearer} / ${basic} / ${basicSecret}`
+        const { exit } = yield* once({ status: 401, body: echo }, {}, {
+          headers: {
+            "x-collector-auth": Redacted.make(`Bearer ${bearer}`),
+            "x-other-auth": Redacted.make(`Basic ${basic}`)
+          }
+        })
+        const error = failureOf(exit)
+        const text = JSON.stringify(error) + error.message
+        assert.include(text, "[redacted]")
+        for (const secret of [bearer, basic, basicSecret]) assert.notInclude(text, secret)
+      }))
+
     it.effect("statuses listed in `accept` are handed back instead of failing", () =>
       Effect.gen(function*() {
         const { exit } = yield* once({ status: 404, body: "{}" }, { accept: [404] })

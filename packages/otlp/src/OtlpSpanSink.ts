@@ -38,7 +38,7 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { invalidInput, type InvalidInput, Issue, type PromptOpsError } from "@promptops/core/PromptOpsError"
+import { invalidInput, type InvalidInput } from "@promptops/core/PromptOpsError"
 import * as ProviderHttp from "@promptops/core/ProviderHttp"
 import * as SpanSink from "@promptops/core/SpanSink"
 import { type Config, type ConfigError, Effect, Layer, Redacted } from "effect"
@@ -88,57 +88,6 @@ const splitEndpoint = (provider: string, endpoint: string): Effect.Effect<{ base
   return Effect.succeed({ base: `${url.origin}${pathname.slice(0, at)}`, path: pathname.slice(at) })
 }
 
-/**
- * What of a secret header could come back in an error body: the value, and
- * the credential in it (`Bearer <key>`: the key; `Basic <token>`: the token,
- * the decoded `user:secret` and the secret). `ProviderHttp` scrubs whole
- * header values; a server that echoes the bare key would slip past it.
- */
-const secretParts = (headers: Options["headers"]): ReadonlyArray<string> => {
-  const out: Array<string> = []
-  for (const value of Object.values(headers ?? {})) {
-    if (!Redacted.isRedacted(value)) continue
-    const text = Redacted.value(value)
-    out.push(text)
-    const scheme = /^\s*(bearer|basic)\s+(.+?)\s*$/i.exec(text)
-    if (scheme === null) continue
-    const credential = scheme[2]!
-    out.push(credential)
-    if (scheme[1]!.toLowerCase() === "basic") {
-      const decoded = Buffer.from(credential, "base64").toString("utf8")
-      out.push(decoded)
-      const at = decoded.indexOf(":")
-      if (at >= 0) out.push(decoded.slice(at + 1))
-    }
-  }
-  // Longest first, so a value is replaced whole before a part of it; short parts are left (they would mangle text).
-  return out.filter((part) => part.length >= 8).sort((a, b) => b.length - a.length)
-}
-
-const scrubError = (error: PromptOpsError, secrets: ReadonlyArray<string>): PromptOpsError => {
-  if (secrets.length === 0) return error
-  const scrub = (text: string) => ProviderHttp.scrubSecrets(text, secrets)
-  const fields: Record<string, unknown> = { ...error }
-  let changed = false
-  for (const [key, value] of Object.entries(fields)) {
-    if (typeof value === "string" && scrub(value) !== value) {
-      fields[key] = scrub(value)
-      changed = true
-    }
-  }
-  if (Array.isArray(fields["issues"])) {
-    const issues = (fields["issues"] as ReadonlyArray<Issue>).map((issue) =>
-      new Issue({ path: scrub(issue.path), message: scrub(issue.message) })
-    )
-    if (issues.some((issue, i) => issue.message !== (fields["issues"] as ReadonlyArray<Issue>)[i]!.message)) {
-      fields["issues"] = issues
-      changed = true
-    }
-  }
-  if (!changed) return error
-  const Class = error.constructor as new(fields: Record<string, unknown>) => PromptOpsError
-  return new Class(fields)
-}
 
 /**
  * Builds the sink. Fails with `InvalidInput` naming a bad option (`endpoint`,
@@ -170,7 +119,6 @@ export const make = (options: Options = {}): Effect.Effect<SpanSink.SpanSink.Ser
         return yield* fail(`headers.${name}`, `the ${name} header is empty (is its key set?)`)
       }
     }
-    const secrets = secretParts(options.headers)
     const { base, path } = yield* splitEndpoint(provider, options.endpoint ?? OtlpConfig.defaultEndpoint)
     const http = yield* ProviderHttp.make({
       provider,
@@ -200,7 +148,7 @@ export const make = (options: Options = {}): Effect.Effect<SpanSink.SpanSink.Ser
             HttpClientRequest.setHeader("accept", encoder.contentType)
           )
           if (encoder.gzip) request = HttpClientRequest.setHeader(request, "content-encoding", "gzip")
-          const response = yield* Effect.mapError(http.execute(operation, request), (error) => scrubError(error, secrets))
+          const response = yield* http.execute(operation, request)
           // Read to the end so the connection is reused; a partial success is logged, not retried.
           const answer = yield* Effect.orElseSucceed(response.arrayBuffer, () => new ArrayBuffer(0))
           const rejected = encoder.rejectedSpans(new Uint8Array(answer), response.headers["content-type"])

@@ -122,8 +122,9 @@ describe.concurrent("bounded time against an unreachable vendor", () => {
         assert.strictEqual(result.code, 1, `${name}: ${result.stderr}`)
         assert.isBelow(result.workMs, WORK_BOUND_MS, `${name} worked ${result.workMs} ms`)
         assert.isBelow(result.ms, BOUND_MS, `${name} took ${result.ms} ms`)
-        // The deadline ends the one attempt near 10 s (a loaded machine adds a little), never at its 30 s timeout.
-        assert.match(result.stderr, /gave up after 1 attempt over 1\d\.\d s: no response within 10s/)
+        // The deadline ends the one attempt near 10 s, never at its 30 s timeout. On a loaded machine the
+        // attempt starts a little after the call, so its limit is what is left of the deadline (`9s 990ms`).
+        assert.match(result.stderr, /gave up after 1 attempt over 1\d\.\d s: no response within (10s|9s( \d+ms)?)\b/)
       }
     }), timeout)
 })
