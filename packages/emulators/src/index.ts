@@ -32,3 +32,8 @@ export * as OpenAiEmulator from "./OpenAiEmulator.js"
  * @since 0.1.0
  */
 export * as OpenApiValidator from "./OpenApiValidator.js"
+
+/**
+ * @since 0.1.0
+ */
+export * as OtlpReceiver from "./OtlpReceiver.js"

@@ -3,7 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Tracing from "@promptops/core/Tracing"
 import * as OtlpSpanSink from "../src/OtlpSpanSink.js"
 import { Effect, Layer } from "effect"
-import * as Receiver from "./receiver.js"
+import * as Receiver from "@promptops/emulators/OtlpReceiver"
 
 // Short backoffs so a storm is over in milliseconds; Retry-After is honoured over them.
 const retry = { base: "1 millis", maxDelay: "5 millis", maxRetries: 4, jitter: false } as const

@@ -4,7 +4,7 @@ import * as Tracing from "@promptops/core/Tracing"
 import * as OtlpConfig from "../src/OtlpConfig.js"
 import * as OtlpSpanSink from "../src/OtlpSpanSink.js"
 import { ConfigProvider, Duration, Effect, Layer, Redacted } from "effect"
-import * as Receiver from "./receiver.js"
+import * as Receiver from "@promptops/emulators/OtlpReceiver"
 
 const read = (env: Record<string, string>) =>
   Effect.withConfigProvider(OtlpConfig.config, ConfigProvider.fromMap(new Map(Object.entries(env))))

@@ -7,7 +7,7 @@ import * as Tracing from "@promptops/core/Tracing"
 import * as OtlpSpanSink from "../src/OtlpSpanSink.js"
 import type * as OtlpConfig from "../src/OtlpConfig.js"
 import { Effect, Layer } from "effect"
-import * as Receiver from "./receiver.js"
+import * as Receiver from "@promptops/emulators/OtlpReceiver"
 
 /** Within a microsecond: records carry fractional milliseconds, exact to well under that. */
 const assertNanos = (received: string, expected: bigint) => {

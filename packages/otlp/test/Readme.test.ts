@@ -8,7 +8,7 @@ import * as Trace from "@promptops/core/Trace"
 import * as Tracing from "@promptops/core/Tracing"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { OtlpConfig, OtlpSpanSink } from "../src/index.js"
-import * as Receiver from "./receiver.js"
+import * as Receiver from "@promptops/emulators/OtlpReceiver"
 
 describe("README", () => {
   it.live("the Collector example sends its llm span", () =>

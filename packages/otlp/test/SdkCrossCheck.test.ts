@@ -14,7 +14,7 @@ import * as Trace from "@promptops/core/Trace"
 import * as Tracing from "@promptops/core/Tracing"
 import * as OtlpSpanSink from "../src/OtlpSpanSink.js"
 import { Effect, Layer } from "effect"
-import * as Receiver from "./receiver.js"
+import * as Receiver from "@promptops/emulators/OtlpReceiver"
 
 const toJs = (value: Receiver.Value): AttributeValue => {
   if ("string" in value) return value.string

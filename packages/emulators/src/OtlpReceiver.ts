@@ -1,12 +1,23 @@
 /**
- * An OTLP/HTTP receiver independent of the code under test: a `node:http`
+ * An OTLP/HTTP receiver independent of the exporters it checks: a `node:http`
  * server on 127.0.0.1:0 that inflates gzip bodies, decodes protobuf with
- * `protobufjs` over the official `.proto` files (test/proto, see its README)
- * and JSON with `JSON.parse`, and normalises both to one shape (ids as hex,
- * times as nanosecond strings, attribute values tagged with their OTLP type).
- * Replies are scripted per request (default 200 with an empty body).
+ * `protobufjs` over the official `.proto` files (`specs/opentelemetry-proto`,
+ * see its README) and JSON with `JSON.parse`, and normalises both to one shape
+ * (ids as hex, times as nanosecond strings, attribute values tagged with their
+ * OTLP type). Replies are scripted per request (default 200 with an empty
+ * body), so tests and benchmarks can play a Collector that throttles, fails or
+ * rejects.
+ *
+ * ```ts
+ * const receiver = yield* OtlpReceiver.start // stopped when the scope closes
+ * receiver.replies.push({ status: 503, headers: { "retry-after": "1" } })
+ * // … export to `${receiver.url}/v1/traces`, then:
+ * OtlpReceiver.spansOf(receiver)
+ * ```
+ *
+ * @since 0.1.0
  */
-import { Effect } from "effect"
+import { Effect, type Scope } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as path from "node:path"
@@ -14,11 +25,17 @@ import { fileURLToPath } from "node:url"
 import * as zlib from "node:zlib"
 import protobuf from "protobufjs"
 
-const protoDir = fileURLToPath(new URL("./proto", import.meta.url))
+/**
+ * The directory of the official `.proto` files shipped with this package.
+ *
+ * @since 0.1.0
+ */
+export const protoDir = (): string => fileURLToPath(new URL("../specs/opentelemetry-proto", import.meta.url))
 
 const loadRoot = (): protobuf.Root => {
   const root = new protobuf.Root()
-  root.resolvePath = (_origin, target) => path.join(protoDir, target)
+  const dir = protoDir()
+  root.resolvePath = (_origin, target) => path.join(dir, target)
   root.loadSync("opentelemetry/proto/collector/trace/v1/trace_service.proto")
   return root
 }
@@ -27,7 +44,11 @@ let requestType: protobuf.Type | undefined
 const ExportTraceServiceRequest = (): protobuf.Type =>
   (requestType ??= loadRoot().lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest"))
 
-/** An attribute value with its OTLP type. */
+/**
+ * An attribute value with its OTLP type.
+ *
+ * @since 0.1.0
+ */
 export type Value =
   | { readonly string: string }
   | { readonly int: string }
@@ -38,12 +59,18 @@ export type Value =
   | { readonly bytes: string }
   | { readonly empty: true }
 
+/**
+ * @since 0.1.0
+ */
 export interface Event {
   readonly name: string
   readonly timeUnixNano: string
   readonly attributes: Readonly<Record<string, Value>>
 }
 
+/**
+ * @since 0.1.0
+ */
 export interface Span {
   readonly traceId: string
   readonly spanId: string
@@ -58,12 +85,18 @@ export interface Span {
   readonly flags: number
 }
 
+/**
+ * @since 0.1.0
+ */
 export interface Export {
   readonly resource: Readonly<Record<string, Value>>
   readonly scope: { readonly name: string; readonly version: string }
   readonly spans: ReadonlyArray<Span>
 }
 
+/**
+ * @since 0.1.0
+ */
 export interface Received {
   readonly method: string
   readonly path: string
@@ -75,12 +108,18 @@ export interface Received {
   readonly exports: ReadonlyArray<Export>
 }
 
+/**
+ * @since 0.1.0
+ */
 export interface Reply {
   readonly status: number
   readonly headers?: Readonly<Record<string, string>>
   readonly body?: string
 }
 
+/**
+ * @since 0.1.0
+ */
 export interface Receiver {
   readonly url: string
   /** Every request, in arrival order. */
@@ -154,7 +193,11 @@ const normalize = (request: any, idsAreHex: boolean): Array<Export> => {
   return out
 }
 
-/** Decodes one request body as the receiver does. */
+/**
+ * Decodes one request body as the receiver does.
+ *
+ * @since 0.1.0
+ */
 export const decode = (body: Buffer, contentType: string): Array<Export> => {
   if (contentType.includes("json")) return normalize(JSON.parse(body.toString("utf8")), true)
   const type = ExportTraceServiceRequest()
@@ -162,12 +205,20 @@ export const decode = (body: Buffer, contentType: string): Array<Export> => {
   return normalize(type.toObject(message, { longs: String, enums: Number, bytes: String, defaults: false }), false)
 }
 
-/** All spans of all accepted requests. */
+/**
+ * All spans of all accepted requests.
+ *
+ * @since 0.1.0
+ */
 export const spansOf = (receiver: Receiver): Array<Span> =>
   receiver.accepted().flatMap((received) => received.exports.flatMap((each) => each.spans))
 
-/** Starts the receiver in the current scope; stopped when the scope closes. */
-export const start: Effect.Effect<Receiver, never, import("effect").Scope.Scope> = Effect.acquireRelease(
+/**
+ * Starts the receiver in the current scope; stopped when the scope closes.
+ *
+ * @since 0.1.0
+ */
+export const start: Effect.Effect<Receiver, never, Scope.Scope> = Effect.acquireRelease(
   Effect.async<{ server: http.Server; receiver: Receiver }>((resume) => {
     const requests: Array<Received> = []
     const accepted: Array<Received> = []
