@@ -8,8 +8,8 @@ const config: ViteUserConfig = {
     // Tests run against the sources of sibling packages, so a change in core is
     // seen by the adapters' tests without a build in between.
     alias: [
-      { find: /^@promptops\/(core|emulators|braintrust|basalt|local|ai|otlp)$/, replacement: `${packages}/$1/src/index.ts` },
-      { find: /^@promptops\/(core|emulators|braintrust|basalt|local|ai|otlp)\/(?!specs\/)(.*)$/, replacement: `${packages}/$1/src/$2.ts` },
+      { find: /^@promptops\/(core|emulators|braintrust|basalt|local|ai|otlp|view)$/, replacement: `${packages}/$1/src/index.ts` },
+      { find: /^@promptops\/(core|emulators|braintrust|basalt|local|ai|otlp|view)\/(?!specs\/)(.*)$/, replacement: `${packages}/$1/src/$2.ts` },
       { find: /^promptops$/, replacement: `${packages}/promptops/src/index.ts` }
     ]
   },

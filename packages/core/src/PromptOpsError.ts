@@ -189,17 +189,23 @@ export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>(
 
 /**
  * The vendor failed (HTTP 5xx) and kept failing through the retry budget.
+ * `retryAfterMs` comes from the `Retry-After` header when the vendor sent one
+ * (a 503 in maintenance, a Collector shedding load); retries wait that long.
  *
  * @since 0.1.0
  */
 export class ProviderUnavailable extends Schema.TaggedError<ProviderUnavailable>(
   "@promptops/core/PromptOpsError/ProviderUnavailable"
-)("ProviderUnavailable", CommonFields) {
+)("ProviderUnavailable", {
+  ...CommonFields,
+  retryAfterMs: Schema.optional(Schema.Number)
+}) {
   /** @since 0.1.0 */
   readonly [TypeId]: TypeId = TypeId
   /** @since 0.1.0 */
   override get message(): string {
-    return describe(this)
+    const hint = this.retryAfterMs === undefined ? "" : ` (retry after ${this.retryAfterMs} ms)`
+    return `${describe(this)}${hint}`
   }
 }
 

@@ -59,9 +59,17 @@ export interface Options {
   /**
    * The base URL; request paths are appended to it, path prefix included
    * (`https://host/prefix` + `/v1/x` → `https://host/prefix/v1/x`). Must be
-   * `https://`, or `http://` to a loopback host (127.0.0.0/8, localhost, ::1).
+   * `https://`, or `http://` to a loopback host (127.0.0.0/8, localhost, ::1),
+   * or `http://` to any host with `allowInsecureHttp: true`.
    */
   readonly apiUrl: string
+  /**
+   * Permits plain `http://` to any host, not only loopback: for a server on a
+   * private network that does not speak TLS, e.g. an OpenTelemetry Collector
+   * at `http://otel-collector:4318`. Requests and their headers (API keys
+   * included) then cross the network unencrypted. Default false.
+   */
+  readonly allowInsecureHttp?: boolean | undefined
   /** Sent as `Authorization: Bearer …`. Surrounding whitespace is trimmed. */
   readonly apiKey?: Redacted.Redacted | undefined
   /**
@@ -225,7 +233,7 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
     const fail = (path: string, description: string) =>
       Effect.fail(invalidInput({ provider, operation: "ProviderHttp.make", path, description }))
 
-    const apiUrl = yield* validateApiUrl(provider, options.apiUrl)
+    const apiUrl = yield* validateApiUrl(provider, options.apiUrl, { allowInsecureHttp: options.allowInsecureHttp })
 
     let apiKey: Redacted.Redacted | undefined
     if (options.apiKey !== undefined) {
@@ -495,7 +503,9 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
           issues: parsed.issues.map((issue) =>
             new Issue({ path: scrub(issue.path), message: scrub(issue.message) })
           ),
-          retryAfterMs: response.status === 429 ? parseRetryAfter(response.headers, now) : undefined,
+          retryAfterMs: response.status === 429 || response.status >= 500
+            ? parseRetryAfter(response.headers, now)
+            : undefined,
           bytes: response.status === 413 ? requestBodySize(request) : undefined
         })
       })
@@ -577,36 +587,75 @@ export const make = (options: Options): Effect.Effect<ProviderHttp, InvalidInput
 // -----------------------------------------------------------------------------
 
 /**
- * Checks a base URL against the project rule (DESIGN §8): `https://`, or
- * plain `http://` only to a loopback host; no credentials, query or fragment.
- * Returns it normalised without a trailing slash.
+ * Checks a URL an app configures against the project rule (DESIGN §8):
+ * absolute, `https://`, or plain `http://` only to a loopback host (to any
+ * host with `allowInsecureHttp: true`); no credentials, query or fragment.
+ * Errors name `path` (the option, e.g. `apiUrl` or `endpoint`) and never echo
+ * a URL that holds credentials. Every client checks its URLs with this one
+ * rule: `ProviderHttp.make`, and the OTLP sink over HTTP and gRPC.
  *
  * @since 0.1.0
  */
-export const validateApiUrl = (provider: string, apiUrl: string): Effect.Effect<string, InvalidInput> => {
-  const fail = (description: string) =>
-    Effect.fail(invalidInput({ provider, operation: "ProviderHttp.make", path: "apiUrl", description }))
+export const checkUrl = (
+  text: string,
+  options: {
+    readonly provider: string
+    readonly operation: string
+    /** The option's name, the start of every message. */
+    readonly path: string
+    /** Where credentials go instead, e.g. "pass the key as apiKey". */
+    readonly credentialsHint: string
+    readonly allowInsecureHttp?: boolean | undefined
+  }
+): Effect.Effect<URL, InvalidInput> => {
+  const { path, provider, operation } = options
+  const fail = (description: string) => Effect.fail(invalidInput({ provider, operation, path, description }))
   let url: URL
   try {
-    url = new URL(apiUrl.trim())
+    url = new URL(text.trim())
   } catch {
-    return fail("apiUrl is not an absolute URL")
+    return fail(`${path} is not an absolute URL`)
   }
   if (url.username !== "" || url.password !== "") {
     // Never echo this URL: it holds credentials.
-    return fail("apiUrl must not contain credentials; pass the key as apiKey")
+    return fail(`${path} must not contain credentials; ${options.credentialsHint}`)
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return fail(`apiUrl must use https:// (got ${url.protocol}//)`)
+    return fail(`${path} must use https:// (got ${url.protocol}//)`)
   }
-  if (url.protocol === "http:" && !isLoopbackHost(url.hostname)) {
-    return fail(`plain http:// is allowed only to a loopback host, not ${url.hostname}; use https://`)
+  if (url.protocol === "http:" && !isLoopbackHost(url.hostname) && options.allowInsecureHttp !== true) {
+    return fail(
+      `plain http:// is allowed only to a loopback host, not ${url.hostname}; use https://, ` +
+        "or set allowInsecureHttp: true for a server on a private network"
+    )
   }
   if (url.search !== "" || url.hash !== "") {
-    return fail("apiUrl must not have a query string or a fragment")
+    return fail(`${path} must not have a query string or a fragment`)
   }
-  return Effect.succeed(`${url.origin}${url.pathname.replace(/\/+$/, "")}`)
+  return Effect.succeed(url)
 }
+
+/**
+ * Checks a base URL (`checkUrl`, as `apiUrl`) and returns it normalised
+ * without a trailing slash.
+ *
+ * @since 0.1.0
+ */
+export const validateApiUrl = (
+  provider: string,
+  apiUrl: string,
+  options?: { readonly allowInsecureHttp?: boolean | undefined } | undefined
+): Effect.Effect<string, InvalidInput> =>
+  Effect.map(
+    checkUrl(apiUrl, {
+      provider,
+      operation: "ProviderHttp.make",
+      path: "apiUrl",
+      credentialsHint: "pass the key as apiKey",
+      allowInsecureHttp: options?.allowInsecureHttp
+    }),
+    (url) => `${url.origin}${url.pathname.replace(/\/+$/, "")}`
+  )
 
 /**
  * Whether a URL hostname (as `URL#hostname` normalises it) is loopback.
@@ -634,7 +683,7 @@ export interface StatusErrorInput {
   readonly description: string
   readonly requestId?: string | undefined
   readonly issues?: ReadonlyArray<Issue> | undefined
-  /** For a 429: how long the vendor asked us to wait. */
+  /** For a 429 or a 5xx: how long the vendor asked us to wait (`Retry-After`). */
   readonly retryAfterMs?: number | undefined
   /** For a 413: how many bytes were sent. */
   readonly bytes?: number | undefined
@@ -663,7 +712,7 @@ export const statusError = (input: StatusErrorInput): PromptOpsError => {
   if (status === 404) return new NotFound(common)
   if (status === 413) return new PayloadTooLarge({ ...common, bytes: input.bytes })
   if (status === 429) return new RateLimited({ ...common, retryAfterMs: input.retryAfterMs })
-  if (status >= 500) return new ProviderUnavailable(common)
+  if (status >= 500) return new ProviderUnavailable({ ...common, retryAfterMs: input.retryAfterMs })
   return new BadRequest({ ...common, issues: input.issues ?? [] })
 }
 
@@ -692,7 +741,7 @@ export const requestIdFromHeaders = (
 }
 
 /**
- * How long a 429 asks us to wait, in milliseconds: `retry-after-ms`, else
+ * How long a 429 or a 5xx asks us to wait, in milliseconds: `retry-after-ms`, else
  * `Retry-After` as seconds or as an HTTP date (relative to `nowMs`).
  * `undefined` when absent or unreadable; never negative.
  *

@@ -1,8 +1,9 @@
 /**
  * The one retry policy every backend uses: exponential backoff with jitter,
  * capped, that retries only what is worth retrying (`PromptOpsError.isRetryable`:
- * transport errors, 408, 409, 429, 5xx) and, on a 429 that says when to come
- * back (`RateLimited.retryAfterMs`), waits exactly that long instead.
+ * transport errors, 408, 409, 429, 5xx) and, on a 429 or a 5xx that says when
+ * to come back (`RateLimited.retryAfterMs`, `ProviderUnavailable.retryAfterMs`),
+ * waits exactly that long instead (at most `maxRetryAfter`).
  *
  * Retrying is safe only because callers generate row, span and object ids
  * before the first attempt: every attempt re-sends the same request.
@@ -107,8 +108,8 @@ export const schedule = (options?: RetryOptions | undefined): Schedule.Schedule<
 }
 
 const retryAfterOf = (error: PromptOpsError): number | undefined =>
-  error._tag === "RateLimited" && error.retryAfterMs !== undefined && Number.isFinite(error.retryAfterMs) &&
-    error.retryAfterMs >= 0
+  (error._tag === "RateLimited" || error._tag === "ProviderUnavailable") && error.retryAfterMs !== undefined &&
+    Number.isFinite(error.retryAfterMs) && error.retryAfterMs >= 0
     ? error.retryAfterMs
     : undefined
 

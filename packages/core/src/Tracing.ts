@@ -57,7 +57,10 @@ import { SpanSink } from "./SpanSink.js"
 export interface PipelineOptions {
   /** Most spans waiting for export (queued or in flight). Default 100,000; past it new spans are dropped and counted. */
   readonly capacity?: number | undefined
-  /** Most approximate bytes of span data waiting for export. Default 64 MiB; past it new spans are dropped and counted. */
+  /**
+   * Most approximate bytes of span data waiting for export (queued or in flight, retries included).
+   * Default 64 MiB; past it new spans are dropped and counted.
+   */
   readonly maxQueueBytes?: number | undefined
   /** A partial batch is sent at the latest this long after it started to wait. Default 1 second. */
   readonly interval?: Duration.DurationInput | undefined

@@ -217,7 +217,7 @@ describe("Tracing: span → SpanRecord", () => {
 
   it.scoped("times are unix milliseconds from Effect's clock", () =>
     Effect.gen(function*() {
-      // Set before the pipeline starts: TestClock would otherwise step its ticker through every second.
+      // A real date, so the record times below are recognisably unix milliseconds.
       yield* TestClock.setTime(1_700_000_000_000)
       const rec = recorder()
       const tracing = yield* start(rec)

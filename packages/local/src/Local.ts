@@ -35,6 +35,7 @@ import * as LocalPrompts from "./LocalPrompts.js"
 import * as LocalSpanSink from "./LocalSpanSink.js"
 import * as LocalStore from "./LocalStore.js"
 import * as LocalTraceReader from "./LocalTraceReader.js"
+import * as LocalView from "./LocalView.js"
 
 /**
  * Where things live. Relative paths resolve against the working directory
@@ -69,7 +70,8 @@ export interface Options {
 }
 
 /**
- * What the local layer provides: every neutral service, and the store.
+ * What the local layer provides: every neutral service, the store, and the
+ * viewer's queries (`LocalView`).
  *
  * @since 0.1.0
  */
@@ -81,6 +83,7 @@ export type Services =
   | SpanSink
   | Feedback
   | TraceReader
+  | LocalView.LocalView
   | LocalStore.LocalStore
 
 /**
@@ -125,7 +128,8 @@ export const layer = (options: Options): Layer.Layer<Services, ProviderUnavailab
     LocalExperiments.layer,
     LocalSpanSink.layer({ limits: options.spanLimits }),
     LocalFeedback.layer,
-    LocalTraceReader.layer
+    LocalTraceReader.layer,
+    LocalView.layer({ promptsDir: resolved.prompts })
   )
   return Layer.provideMerge(services, store)
 }

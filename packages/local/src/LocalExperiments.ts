@@ -17,20 +17,10 @@ import * as Ids from "@promptops/core/Ids"
 import type { PromptOpsError } from "@promptops/core/PromptOpsError"
 import { Clock, Effect, Layer, Stream } from "effect"
 import { notFound, PROVIDER } from "./internal/errors.js"
+import { decodeExperiment, type ExperimentRow } from "./internal/experimentRows.js"
 import { encode } from "./internal/json.js"
 import { chunks, decodeRow, encodeAll, INSERT_CHUNK, PAGE_SIZE, pages, upsertAll } from "./internal/rows.js"
 import { LocalStore } from "./LocalStore.js"
-
-interface ExperimentRow {
-  readonly seq: number
-  readonly id: string
-  readonly name: string
-  readonly baseline: string | null
-  readonly dataset: string | null
-  readonly metadata: string | null
-  readonly created_at: number
-  readonly state: string | null
-}
 
 interface ResultRow {
   readonly seq: number
@@ -50,22 +40,6 @@ interface ResultRow {
   readonly trace_id: string | null
   readonly span_id: string | null
 }
-
-const decodeExperiment = (row: ExperimentRow) =>
-  decodeRow("Experiments.get", `experiment ${row.id}`, (columns): Experiment => {
-    const metadata = columns.json(row.metadata, "metadata") as Metadata | undefined
-    const state = columns.json(row.state, "state") as ExperimentState | undefined
-    return {
-      id: row.id,
-      name: row.name,
-      ...(row.baseline !== null ? { baseline: row.baseline } : {}),
-      ...(row.dataset !== null ? { dataset: row.dataset } : {}),
-      ...(metadata !== undefined ? { metadata } : {}),
-      createdAt: row.created_at,
-      ...(state !== undefined ? { state } : {}),
-      source: { provider: PROVIDER }
-    }
-  })
 
 const decodeResult = (experimentId: string) => (row: ResultRow) =>
   decodeRow(

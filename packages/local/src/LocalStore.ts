@@ -219,6 +219,13 @@ export const migrations: ReadonlyArray<ReadonlyArray<string>> = [
   // Version 3: each result's scorer usage (JSON): an LLM judge's tokens and cost, apart from the task's.
   [
     `ALTER TABLE results ADD COLUMN scorer_usage TEXT`
+  ],
+  // Version 4: the viewer's lists (`LocalView`): root spans newest first (a partial index holds only the
+  // roots, so a list of traces never walks their children) and root spans by name. (The experiments list
+  // needs none: newest first is the primary key, a name and the trend use `experiments_by_name`.)
+  [
+    `CREATE INDEX spans_roots ON spans (experiment_id, seq) WHERE parent_span_id IS NULL`,
+    `CREATE INDEX spans_roots_by_name ON spans (name, seq) WHERE parent_span_id IS NULL`
   ]
 ]
 

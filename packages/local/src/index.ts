@@ -26,4 +26,6 @@ export * as LocalStore from "./LocalStore.js"
 /** @since 0.1.0 */
 export * as LocalTraceReader from "./LocalTraceReader.js"
 /** @since 0.1.0 */
+export * as LocalView from "./LocalView.js"
+/** @since 0.1.0 */
 export * as PromptFile from "./PromptFile.js"

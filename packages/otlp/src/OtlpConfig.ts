@@ -2,7 +2,7 @@
  * The OTLP sink's settings: the `Options` `OtlpSpanSink.make` takes, the
  * standard OpenTelemetry exporter variables read as one `Config` (`config`),
  * and presets that fill in the endpoint, headers and limits of a destination
- * (`braintrust`, `langfuse`, `langsmith`, `phoenix`, `collector`).
+ * (`braintrust`, `langfuse`, `langsmith`, `phoenix`, `basalt`, `collector`).
  *
  * ```ts
  * const Sink = OtlpSpanSink.layerConfig(OtlpConfig.config)
@@ -16,15 +16,18 @@
  * @since 0.1.0
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
+import { invalidInput, type InvalidInput } from "@promptops/core/PromptOpsError"
+import { checkUrl } from "@promptops/core/ProviderHttp"
 import type * as SpanSink from "@promptops/core/SpanSink"
-import { Config, ConfigError, Duration, Either, Redacted } from "effect"
+import { Config, ConfigError, Duration, Effect, Either, Redacted } from "effect"
 
 /**
- * The OTLP/HTTP encodings this sink speaks. `grpc` is not supported yet.
+ * The OTLP transports this sink speaks: OTLP/HTTP with protobuf or JSON
+ * bodies, or OTLP/gRPC (`grpc`, through `@grpc/grpc-js`, loaded only then).
  *
  * @since 0.1.0
  */
-export type Protocol = "http/protobuf" | "http/json"
+export type Protocol = "http/protobuf" | "http/json" | "grpc"
 
 /**
  * @since 0.1.0
@@ -47,16 +50,22 @@ export interface Options {
   /**
    * The full traces URL, used as is (`https://host/v1/traces`). Default
    * `http://localhost:4318/v1/traces` (a local Collector). Like every
-   * promptops client: `https://`, or plain `http://` only to a loopback host.
+   * promptops client: `https://`, or plain `http://` only to a loopback host
+   * (to any host with `allowInsecureHttp`).
+   * For `grpc`: `https://host[:port]` (TLS) or `http://localhost:4317`
+   * (insecure, loopback only), without a path; default `defaultGrpcEndpoint`.
    */
   readonly endpoint?: string | undefined
-  /** Sent with every request. `Redacted` values are secrets: never printed, scrubbed from errors. */
+  /**
+   * Sent with every request (gRPC: as metadata, keys lower-cased). `Redacted`
+   * values are secrets: never printed, scrubbed from errors.
+   */
   readonly headers?: Readonly<Record<string, string | Redacted.Redacted>> | undefined
   /** Default `http/protobuf`, as the OpenTelemetry specification says. */
   readonly protocol?: Protocol | undefined
-  /** Default `none`. */
+  /** Default `none`. `gzip` with `grpc` is gRPC's own message compression. */
   readonly compression?: Compression | undefined
-  /** The limit of one request. Default 10 seconds, the OpenTelemetry default. */
+  /** The limit of one request (gRPC: the call's deadline). Default 10 seconds, the OpenTelemetry default. */
   readonly timeout?: Duration.DurationInput | undefined
   /** The resource's `service.name` (overrides one in `resourceAttributes`). Default `unknown_service:node`. */
   readonly serviceName?: string | undefined
@@ -74,7 +83,20 @@ export interface Options {
   readonly limits?: Partial<SpanSink.Limits> | undefined
   /** The provider name in errors and logs. Default `otlp`; the presets set their destination's. */
   readonly provider?: string | undefined
-  /** Applied last to the HTTP client, e.g. to add a logging middleware. */
+  /**
+   * Extra attributes in a destination's own vocabulary: `basalt` adds the
+   * `basalt.*` attributes Basalt's SDKs set (prompt slug and version,
+   * experiment id, span kind) next to the GenAI ones. Default none.
+   */
+  readonly dialect?: "basalt" | undefined
+  /**
+   * Permits plain `http://` to any host, not only loopback: for a Collector on
+   * a private network that does not speak TLS (`http://otel-collector:4318`).
+   * Spans and headers then cross the network unencrypted. Default false; the
+   * standard `OTEL_EXPORTER_OTLP_INSECURE=true` sets it (for `http/*` too).
+   */
+  readonly allowInsecureHttp?: boolean | undefined
+  /** Applied last to the HTTP client, e.g. to add a logging middleware (not used by `grpc`). */
   readonly transformClient?: ((client: HttpClient.HttpClient) => HttpClient.HttpClient) | undefined
 }
 
@@ -84,6 +106,71 @@ export interface Options {
  * @since 0.1.0
  */
 export const defaultEndpoint = "http://localhost:4318/v1/traces"
+
+/**
+ * The endpoint when none is set and the protocol is `grpc`: a Collector's
+ * OTLP/gRPC receiver on this machine.
+ *
+ * @since 0.1.0
+ */
+export const defaultGrpcEndpoint = "http://localhost:4317"
+
+/**
+ * Where a sink sends, once its endpoint is checked: over HTTP, the base URL
+ * and the path requested on it; over gRPC, the channel's `host:port` and
+ * whether it is TLS.
+ *
+ * @since 0.1.0
+ */
+export type Endpoint =
+  | { readonly protocol: "http"; readonly base: string; readonly path: string }
+  | { readonly protocol: "grpc"; readonly target: string; readonly secure: boolean }
+
+/**
+ * The endpoint rule of every OTLP sink, written once: core's URL rule
+ * (`https://`, or plain `http://` only to a loopback host unless
+ * `allowInsecureHttp`; no credentials, query or fragment), then the
+ * protocol's shape: the full traces URL over HTTP, `scheme://host:port`
+ * without a path over gRPC. The sink checks it when it is built; `promptops`
+ * checks it at start-up to name the variable that set it (`path`, default
+ * `endpoint`, begins every message).
+ *
+ * @since 0.1.0
+ */
+export const checkEndpoint = (
+  options: Pick<Options, "endpoint" | "protocol" | "allowInsecureHttp" | "provider">,
+  path = "endpoint"
+): Effect.Effect<Endpoint, InvalidInput> => {
+  const provider = options.provider ?? "otlp"
+  const grpc = options.protocol === "grpc"
+  const fail = (description: string) =>
+    Effect.fail(invalidInput({ provider, operation: "OtlpSpanSink.make", path, description }))
+  return Effect.flatMap(
+    checkUrl(options.endpoint ?? (grpc ? defaultGrpcEndpoint : defaultEndpoint), {
+      provider,
+      operation: "OtlpSpanSink.make",
+      path,
+      credentialsHint: "pass them as headers",
+      allowInsecureHttp: options.allowInsecureHttp
+    }),
+    (url): Effect.Effect<Endpoint, InvalidInput> => {
+      if (grpc) {
+        if (url.pathname !== "" && url.pathname !== "/") {
+          return fail(`${path} must be scheme://host:port without a path for grpc (the service path is fixed)`)
+        }
+        const secure = url.protocol === "https:"
+        const port = url.port !== "" ? url.port : secure ? "443" : "80"
+        return Effect.succeed({ protocol: "grpc", target: `${url.hostname}:${port}`, secure })
+      }
+      const pathname = url.pathname.replace(/\/+$/, "")
+      const at = pathname.lastIndexOf("/")
+      if (at < 0 || pathname.slice(at + 1) === "") {
+        return fail(`${path} must be the full traces URL, e.g. http://localhost:4318/v1/traces`)
+      }
+      return Effect.succeed({ protocol: "http", base: `${url.origin}${pathname.slice(0, at)}`, path: pathname.slice(at) })
+    }
+  )
+}
 
 /**
  * The request timeout when none is set (the OpenTelemetry default).
@@ -110,7 +197,9 @@ export const variables = {
   compression: "OTEL_EXPORTER_OTLP_COMPRESSION",
   tracesCompression: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
   serviceName: "OTEL_SERVICE_NAME",
-  resourceAttributes: "OTEL_RESOURCE_ATTRIBUTES"
+  resourceAttributes: "OTEL_RESOURCE_ATTRIBUTES",
+  insecure: "OTEL_EXPORTER_OTLP_INSECURE",
+  tracesInsecure: "OTEL_EXPORTER_OTLP_TRACES_INSECURE"
 } as const
 
 // -----------------------------------------------------------------------------
@@ -153,18 +242,17 @@ export const parseKeyValues = (text: string): Either.Either<Record<string, strin
   return Either.right(out)
 }
 
-const protocols: ReadonlyArray<string> = ["http/protobuf", "http/json"]
+const protocols: ReadonlyArray<string> = ["http/protobuf", "http/json", "grpc"]
 
 /**
- * Reads a protocol value; `grpc` is named as not supported yet.
+ * Reads a protocol value (`http/protobuf`, `http/json` or `grpc`).
  *
  * @since 0.1.0
  */
 export const parseProtocol = (text: string): Either.Either<Protocol, string> => {
   const value = text.trim()
   if (protocols.includes(value)) return Either.right(value as Protocol)
-  if (value === "grpc") return Either.left("grpc is not supported yet; use http/protobuf or http/json")
-  return Either.left(`must be http/protobuf or http/json, got ${JSON.stringify(value.slice(0, 40))}`)
+  return Either.left(`must be http/protobuf, http/json or grpc, got ${JSON.stringify(value.slice(0, 40))}`)
 }
 
 const fromVariable = <A>(name: string, text: string | undefined, parse: (text: string) => Either.Either<A, string>) =>
@@ -186,19 +274,32 @@ const parseCompression = (text: string): Either.Either<Compression, string> => {
     : Either.left(`must be gzip or none, got ${JSON.stringify(value.slice(0, 40))}`)
 }
 
+const parseBoolean = (text: string): Either.Either<boolean, string> => {
+  const value = text.trim().toLowerCase()
+  return value === "true" || value === "false"
+    ? Either.right(value === "true")
+    : Either.left(`must be true or false, got ${JSON.stringify(text.trim().slice(0, 40))}`)
+}
+
 const optionalString = (name: string): Config.Config<string | undefined> =>
   Config.withDefault(Config.string(name), undefined)
 
 /**
  * The standard variables as one `Config`:
  * - `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, used as is, else
- *   `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/traces` appended, else `defaultEndpoint`;
+ *   `OTEL_EXPORTER_OTLP_ENDPOINT` with `/v1/traces` appended (as is for
+ *   `grpc`, as the specification says), else `defaultEndpoint`
+ *   (`defaultGrpcEndpoint` for `grpc`);
  * - `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_EXPORTER_OTLP_TRACES_HEADERS`
  *   (`k=v,k2=v2`, percent-decoded; the traces ones win), every value a secret;
- * - `…_PROTOCOL` (`http/protobuf` | `http/json`; `grpc` is not supported yet),
+ * - `…_PROTOCOL` (`http/protobuf` | `http/json` | `grpc`),
  *   `…_TIMEOUT` (milliseconds), `…_COMPRESSION` (`gzip` | `none`), each with
  *   its `…_TRACES_…` variant winning;
- * - `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`.
+ * - `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`;
+ * - `OTEL_EXPORTER_OTLP_INSECURE` (`true` | `false`, its `…_TRACES_…` variant
+ *   winning): `true` sets `allowInsecureHttp`. The specification defines it
+ *   for gRPC; it is accepted for `http/*` too, to permit plain `http://` to a
+ *   Collector on a private network.
  *
  * A bad value is `ConfigError.InvalidData` at exactly that variable's name;
  * header values are never quoted.
@@ -218,11 +319,12 @@ export const config: Config.Config<Options> = Config.mapOrFail(
     compression: optionalString(variables.compression),
     tracesCompression: optionalString(variables.tracesCompression),
     serviceName: optionalString(variables.serviceName),
-    resourceAttributes: optionalString(variables.resourceAttributes)
+    resourceAttributes: optionalString(variables.resourceAttributes),
+    insecure: optionalString(variables.insecure),
+    tracesInsecure: optionalString(variables.tracesInsecure)
   }),
   (env): Either.Either<Options, ConfigError.ConfigError> =>
     Either.gen(function*() {
-      const endpoint = env.tracesEndpoint?.trim() || (env.endpoint?.trim() ? tracesUrl(env.endpoint.trim()) : undefined)
       const headers: Record<string, Redacted.Redacted> = {}
       for (
         const [name, value] of [
@@ -235,12 +337,17 @@ export const config: Config.Config<Options> = Config.mapOrFail(
       }
       const protocol = (yield* fromVariable(variables.tracesProtocol, env.tracesProtocol, parseProtocol)) ??
         (yield* fromVariable(variables.protocol, env.protocol, parseProtocol))
+      // gRPC has no URL path to append: the base endpoint is the server's address.
+      const endpoint = env.tracesEndpoint?.trim() ||
+        (env.endpoint?.trim() ? (protocol === "grpc" ? env.endpoint.trim() : tracesUrl(env.endpoint.trim())) : undefined)
       const timeout = (yield* fromVariable(variables.tracesTimeout, env.tracesTimeout, parseTimeout)) ??
         (yield* fromVariable(variables.timeout, env.timeout, parseTimeout))
       const compression = (yield* fromVariable(variables.tracesCompression, env.tracesCompression, parseCompression)) ??
         (yield* fromVariable(variables.compression, env.compression, parseCompression))
       const resourceAttributes = yield* fromVariable(variables.resourceAttributes, env.resourceAttributes, parseKeyValues)
       const serviceName = env.serviceName?.trim() || undefined
+      const allowInsecureHttp = (yield* fromVariable(variables.tracesInsecure, env.tracesInsecure, parseBoolean)) ??
+        (yield* fromVariable(variables.insecure, env.insecure, parseBoolean))
       return {
         ...(endpoint !== undefined ? { endpoint } : {}),
         ...(Object.keys(headers).length > 0 ? { headers } : {}),
@@ -248,7 +355,8 @@ export const config: Config.Config<Options> = Config.mapOrFail(
         ...(timeout !== undefined ? { timeout } : {}),
         ...(compression !== undefined ? { compression } : {}),
         ...(serviceName !== undefined ? { serviceName } : {}),
-        ...(resourceAttributes !== undefined ? { resourceAttributes } : {})
+        ...(resourceAttributes !== undefined ? { resourceAttributes } : {}),
+        ...(allowInsecureHttp === true ? { allowInsecureHttp } : {})
       }
     })
 )
@@ -375,6 +483,31 @@ export const phoenix = (
     ...(apiKey !== undefined
       ? { headers: { authorization: Redacted.make(`Bearer ${Redacted.value(apiKey).trim()}`) } }
       : {})
+  }
+}
+
+/**
+ * Basalt's OTLP/gRPC collector (`https://grpc.otel.getbasalt.ai`, the
+ * endpoint Basalt's own SDKs export to), with `authorization: Bearer <apiKey>`
+ * metadata and the `basalt` dialect (the `basalt.prompt.slug`,
+ * `basalt.prompt.version`, `basalt.experiment.id` and `basalt.span.kind`
+ * attributes Basalt's SDKs set). The Basalt layer's own trace path stays
+ * `POST /monitor/trace`; this preset is the OpenTelemetry route.
+ *
+ * @since 0.1.0
+ */
+export const basalt = (
+  options: { readonly apiKey: Redacted.Redacted | string; readonly endpoint?: string | undefined } & Common
+): Options => {
+  const { apiKey, endpoint, ...common } = options
+  const key = Redacted.isRedacted(apiKey) ? Redacted.value(apiKey) : apiKey
+  return {
+    protocol: "grpc",
+    dialect: "basalt",
+    ...common,
+    provider: "basalt",
+    endpoint: (endpoint ?? "https://grpc.otel.getbasalt.ai").trim().replace(/\/+$/, ""),
+    headers: { authorization: Redacted.make(`Bearer ${key.trim()}`) }
   }
 }
 

@@ -1,8 +1,13 @@
 /**
- * A `SpanSink` that sends promptops spans over OTLP/HTTP, to an OpenTelemetry
- * Collector or any backend with an OTLP endpoint. The body is made by the
- * official serializers of `@opentelemetry/otlp-transformer` (`http/protobuf`,
- * the default, or `http/json`), optionally gzipped. Batching, retries
+ * A `SpanSink` that sends promptops spans over OTLP/HTTP or OTLP/gRPC, to an
+ * OpenTelemetry Collector or any backend with an OTLP endpoint. The body is
+ * made by the official serializers of `@opentelemetry/otlp-transformer`
+ * (`http/protobuf`, the default, `http/json`, or the same protobuf message in
+ * a `TraceService/Export` call for `grpc`), optionally gzipped. gRPC statuses
+ * map to the same typed errors as HTTP ones (UNAVAILABLE, DEADLINE_EXCEEDED,
+ * … retried; RESOURCE_EXHAUSTED with RetryInfo waits as told; a message over
+ * the server's limit splits like a 413; INVALID_ARGUMENT, UNAUTHENTICATED,
+ * … not retried). Batching, retries
  * (honouring `Retry-After`), 413 splitting and drop counts are the `Tracing`
  * pipeline's; this sink sends one batch per request, once per call.
  *
@@ -38,10 +43,10 @@
  */
 import type * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { invalidInput, type InvalidInput } from "@promptops/core/PromptOpsError"
+import { invalidInput, type InvalidInput, type PromptOpsError } from "@promptops/core/PromptOpsError"
 import * as ProviderHttp from "@promptops/core/ProviderHttp"
 import * as SpanSink from "@promptops/core/SpanSink"
-import { type Config, type ConfigError, Effect, Layer, Redacted } from "effect"
+import { type Config, type ConfigError, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import * as OtlpConfig from "./OtlpConfig.js"
 import * as Encode from "./internal/encode.js"
 
@@ -64,51 +69,22 @@ export const defaultLimits: SpanSink.Limits = { maxRows: 512, maxBytes: 4 * 1024
 const operation = "OtlpSpanSink.export"
 
 /**
- * Splits the traces URL into the base `ProviderHttp` checks (scheme, loopback
- * rule, no credentials) and the last path segment it requests.
- */
-const splitEndpoint = (provider: string, endpoint: string): Effect.Effect<{ base: string; path: string }, InvalidInput> => {
-  const fail = (description: string) =>
-    Effect.fail(invalidInput({ provider, operation: "OtlpSpanSink.make", path: "endpoint", description }))
-  let url: URL
-  try {
-    url = new URL(endpoint.trim())
-  } catch {
-    return fail("endpoint is not an absolute URL")
-  }
-  if (url.username !== "" || url.password !== "") {
-    return fail("endpoint must not contain credentials; pass them as headers")
-  }
-  if (url.search !== "" || url.hash !== "") return fail("endpoint must not have a query or fragment")
-  const pathname = url.pathname.replace(/\/+$/, "")
-  const at = pathname.lastIndexOf("/")
-  if (at < 0 || pathname.slice(at + 1) === "") {
-    return fail("endpoint must be the full traces URL, e.g. http://localhost:4318/v1/traces")
-  }
-  return Effect.succeed({ base: `${url.origin}${pathname.slice(0, at)}`, path: pathname.slice(at) })
-}
-
-
-/**
  * Builds the sink. Fails with `InvalidInput` naming a bad option (`endpoint`,
  * `headers.<name>`, `timeout`, `protocol`, `compression`); secret header
- * values never appear in it.
+ * values never appear in it. The scope owns the gRPC channel (closed with it).
  *
  * @since 0.1.0
  */
-export const make = (options: Options = {}): Effect.Effect<SpanSink.SpanSink.Service, InvalidInput, HttpClient.HttpClient> =>
+export const make = (
+  options: Options = {}
+): Effect.Effect<SpanSink.SpanSink.Service, InvalidInput, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const provider = options.provider ?? "otlp"
     const fail = (path: string, description: string) =>
       Effect.fail(invalidInput({ provider, operation: "OtlpSpanSink.make", path, description }))
     const protocol = options.protocol ?? "http/protobuf"
-    if (protocol !== "http/protobuf" && protocol !== "http/json") {
-      return yield* fail(
-        "protocol",
-        (protocol as string) === "grpc"
-          ? "grpc is not supported yet; use http/protobuf or http/json"
-          : "protocol must be http/protobuf or http/json"
-      )
+    if (protocol !== "http/protobuf" && protocol !== "http/json" && protocol !== "grpc") {
+      return yield* fail("protocol", "protocol must be http/protobuf, http/json or grpc")
     }
     const compression = options.compression ?? "none"
     if (compression !== "gzip" && compression !== "none") return yield* fail("compression", "compression must be gzip or none")
@@ -119,53 +95,103 @@ export const make = (options: Options = {}): Effect.Effect<SpanSink.SpanSink.Ser
         return yield* fail(`headers.${name}`, `the ${name} header is empty (is its key set?)`)
       }
     }
-    const { base, path } = yield* splitEndpoint(provider, options.endpoint ?? OtlpConfig.defaultEndpoint)
-    const http = yield* ProviderHttp.make({
-      provider,
-      apiUrl: base,
-      headers: options.headers,
-      timeout: options.timeout ?? OtlpConfig.defaultTimeout,
-      // The tracing pipeline retries (honouring Retry-After) and counts: one attempt per call here.
-      retry: false,
-      transformClient: options.transformClient
-    })
+    const limits = { ...defaultLimits, ...options.limits }
+    const endpoint = yield* OtlpConfig.checkEndpoint({ ...options, protocol, provider })
+    // One request per batch, the answer's bytes back; the two transports differ only in this.
+    let send: (body: Uint8Array) => Effect.Effect<{ readonly body: Uint8Array; readonly contentType?: string | undefined }, PromptOpsError>
+    // Over gRPC the message is the http/protobuf body, and gRPC compresses it itself.
     const encoder = Encode.make({
-      protocol,
-      gzip: compression === "gzip",
-      captureContent: options.captureContent ?? true,
-      serviceName: options.serviceName,
-      resourceAttributes: options.resourceAttributes
+      ...encodeSettings(options),
+      protocol: endpoint.protocol === "grpc" ? "http/protobuf" : protocol,
+      gzip: endpoint.protocol === "http" && compression === "gzip"
     })
+    if (endpoint.protocol === "grpc") {
+      // Loaded here only: HTTP users never pay for grpc-js.
+      const Grpc = yield* Effect.promise(() => import("./internal/grpc.js"))
+      const transport = yield* Grpc.make({
+        provider,
+        operation,
+        target: endpoint.target,
+        secure: endpoint.secure,
+        headers: options.headers,
+        timeout: yield* decodeTimeout(options.timeout, fail),
+        gzip: compression === "gzip"
+      })
+      send = (body) => Effect.map(transport.send(body), (answer) => ({ body: answer, contentType: "application/x-protobuf" }))
+    } else {
+      const http = yield* ProviderHttp.make({
+        provider,
+        apiUrl: endpoint.base,
+        headers: options.headers,
+        timeout: options.timeout ?? OtlpConfig.defaultTimeout,
+        // The tracing pipeline retries (honouring Retry-After) and counts: one attempt per call here.
+        retry: false,
+        allowInsecureHttp: options.allowInsecureHttp,
+        transformClient: options.transformClient
+      })
+      send = (body) => {
+        let request = HttpClientRequest.post(endpoint.path).pipe(
+          HttpClientRequest.bodyUint8Array(body, encoder.contentType),
+          HttpClientRequest.setHeader("accept", encoder.contentType)
+        )
+        if (encoder.gzip) request = HttpClientRequest.setHeader(request, "content-encoding", "gzip")
+        return Effect.flatMap(http.execute(operation, request), (response) =>
+          // Read to the end so the connection is reused.
+          Effect.map(
+            Effect.orElseSucceed(response.arrayBuffer, () => new ArrayBuffer(0)),
+            (answer) => ({ body: new Uint8Array(answer), contentType: response.headers["content-type"] })
+          ))
+      }
+    }
     return SpanSink.make({
       provider,
-      limits: { ...defaultLimits, ...options.limits },
+      limits,
       export: (batch) =>
         Effect.gen(function*() {
           if (batch.length === 0) return
           const body = yield* encoder.encode(batch, provider, operation)
-          let request = HttpClientRequest.post(path).pipe(
-            HttpClientRequest.bodyUint8Array(body, encoder.contentType),
-            HttpClientRequest.setHeader("accept", encoder.contentType)
-          )
-          if (encoder.gzip) request = HttpClientRequest.setHeader(request, "content-encoding", "gzip")
-          const response = yield* http.execute(operation, request)
-          // Read to the end so the connection is reused; a partial success is logged, not retried.
-          const answer = yield* Effect.orElseSucceed(response.arrayBuffer, () => new ArrayBuffer(0))
-          const rejected = encoder.rejectedSpans(new Uint8Array(answer), response.headers["content-type"])
-          if (rejected !== undefined && rejected.count > 0) {
-            yield* Effect.logWarning("promptops otlp: the backend rejected spans").pipe(
-              Effect.annotateLogs({ provider, rejected: rejected.count, reason: rejected.message })
-            )
-          }
+          const answer = yield* send(body)
+          yield* logRejected(provider, encoder.rejectedSpans(answer.body, answer.contentType))
         })
     })
   })
 
+const encodeSettings = (options: Options) => ({
+  captureContent: options.captureContent ?? true,
+  serviceName: options.serviceName,
+  resourceAttributes: options.resourceAttributes,
+  dialect: options.dialect
+})
+
+/** A partial success is logged, not retried (the OTLP specification). */
+const logRejected = (
+  provider: string,
+  rejected: { readonly count: number; readonly message: string } | undefined
+): Effect.Effect<void> =>
+  rejected !== undefined && rejected.count > 0
+    ? Effect.logWarning("promptops otlp: the backend rejected spans").pipe(
+      Effect.annotateLogs({ provider, rejected: rejected.count, reason: rejected.message })
+    )
+    : Effect.void
+
+const decodeTimeout = (
+  timeout: Duration.DurationInput | undefined,
+  fail: (path: string, description: string) => Effect.Effect<never, InvalidInput>
+): Effect.Effect<Duration.Duration, InvalidInput> => {
+  if (timeout === undefined) return Effect.succeed(OtlpConfig.defaultTimeout)
+  const decoded = Duration.decodeUnknown(timeout)
+  return Option.isSome(decoded) && Duration.greaterThan(decoded.value, Duration.zero)
+    ? Effect.succeed(decoded.value)
+    : fail("timeout", "timeout must be a positive duration")
+}
+
 /**
+ * The sink as a layer; with `grpc`, its channel is closed when the layer is released.
+ *
  * @since 0.1.0
  */
 export const layer = (options: Options = {}): Layer.Layer<SpanSink.SpanSink, InvalidInput, HttpClient.HttpClient> =>
-  Layer.effect(SpanSink.SpanSink, make(options))
+  Layer.scoped(SpanSink.SpanSink, make(options))
 
 /**
  * The sink from `Config`: `OtlpConfig.config` for the standard variables, or
@@ -177,4 +203,4 @@ export const layer = (options: Options = {}): Layer.Layer<SpanSink.SpanSink, Inv
 export const layerConfig = (
   config: Config.Config<Options>
 ): Layer.Layer<SpanSink.SpanSink, ConfigError.ConfigError | InvalidInput, HttpClient.HttpClient> =>
-  Layer.effect(SpanSink.SpanSink, Effect.flatMap(config, make))
+  Layer.scoped(SpanSink.SpanSink, Effect.flatMap(config, make))

@@ -81,11 +81,20 @@ describe("OtlpConfig.config", () => {
       })
     }))
 
-  it.effect("bad values are errors naming their variable; grpc is not supported yet", () =>
+  it.effect("grpc parses; its base endpoint is used as is (no /v1/traces), the sink defaulting to :4317", () =>
     Effect.gen(function*() {
-      const grpc = yield* Effect.flip(read({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }))
-      assert.include(String(grpc), "OTEL_EXPORTER_OTLP_PROTOCOL")
-      assert.include(String(grpc), "grpc is not supported yet")
+      assert.deepStrictEqual(yield* read({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" }), { protocol: "grpc" })
+      const based = yield* read({
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "grpc",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "https://otel.example.com:4317"
+      })
+      assert.strictEqual(based.protocol, "grpc")
+      assert.strictEqual(based.endpoint, "https://otel.example.com:4317")
+      assert.strictEqual(OtlpConfig.defaultGrpcEndpoint, "http://localhost:4317")
+    }))
+
+  it.effect("bad values are errors naming their variable", () =>
+    Effect.gen(function*() {
       const protocol = yield* Effect.flip(read({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: "http/xml" }))
       assert.include(String(protocol), "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
       for (const value of ["soon", "-5", "0", "1.5"]) {
@@ -204,5 +213,5 @@ describe("OtlpConfig presets", () => {
       const error = yield* Effect.flip(OtlpSpanSink.make(OtlpConfig.langsmith({ apiKey: Redacted.make("  ") })))
       assert.strictEqual(error._tag, "InvalidInput")
       assert.strictEqual(error.path, "headers.x-api-key")
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+    }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)))
 })

@@ -196,9 +196,11 @@ describe("OtlpSpanSink", () => {
     Effect.gen(function*() {
       const error = yield* Effect.flip(OtlpSpanSink.make({ endpoint: "http://collector.internal:4318/v1/traces" }))
       assert.strictEqual(error._tag, "InvalidInput")
-      assert.include(error.message, "apiUrl")
-      const grpc = yield* Effect.flip(OtlpSpanSink.make({ protocol: "grpc" as never }))
-      assert.include(grpc.message, "grpc is not supported yet")
-      assert.strictEqual(grpc.path, "protocol")
-    }).pipe(Effect.provide(FetchHttpClient.layer)))
+      // The option the user set, not the client's internal base URL.
+      assert.strictEqual(error.path, "endpoint")
+      assert.include(error.message, "allowed only to a loopback host")
+      const unknown = yield* Effect.flip(OtlpSpanSink.make({ protocol: "http/xml" as never }))
+      assert.include(unknown.message, "protocol must be http/protobuf, http/json or grpc")
+      assert.strictEqual(unknown.path, "protocol")
+    }).pipe(Effect.scoped, Effect.provide(FetchHttpClient.layer)))
 })

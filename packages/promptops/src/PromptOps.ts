@@ -31,12 +31,25 @@ import { PromptRegistry } from "@promptops/core/PromptRegistry"
 import type { Prompts } from "@promptops/core/Prompts"
 import { validateApiUrl } from "@promptops/core/ProviderHttp"
 import type { RetryOptions } from "@promptops/core/RetryPolicy"
-import type { SpanSink } from "@promptops/core/SpanSink"
+import { SpanSink } from "@promptops/core/SpanSink"
 import { TraceReader } from "@promptops/core/TraceReader"
 import * as Tracing from "@promptops/core/Tracing"
 import * as LocalConfig from "@promptops/local/LocalConfig"
-import { Config, type ConfigError, Context, type Duration, Effect, Either, Layer, Option, type Redacted, Schema } from "effect"
+import type * as OtlpConfig from "@promptops/otlp/OtlpConfig"
+import {
+  Config,
+  ConfigError,
+  Context,
+  type Duration,
+  Effect,
+  Either,
+  Layer,
+  Option,
+  type Redacted,
+  Schema
+} from "effect"
 import * as NodePath from "node:path"
+import * as Otlp from "./internal/otlp.js"
 
 /**
  * The backends `PROMPTOPS_PROVIDER` can name.
@@ -57,6 +70,30 @@ export const providers: ReadonlyArray<Provider> = ["braintrust", "basalt", "loca
  * @since 0.1.0
  */
 export const defaultProvider: Provider = "local"
+
+/**
+ * Where spans can be exported, as `PROMPTOPS_TRACES` names them: `provider`
+ * is the backend's own trace store (its native API, or the local store), and
+ * `otlp` an OpenTelemetry endpoint (`@promptops/otlp`, set up by the standard
+ * `OTEL_EXPORTER_OTLP_*` variables). Prompts, datasets and experiments stay
+ * on the provider either way.
+ *
+ * @since 0.1.0
+ */
+export type TraceDestination = "provider" | "otlp"
+
+/**
+ * @since 0.1.0
+ */
+export const traceDestinations: ReadonlyArray<TraceDestination> = ["provider", "otlp"]
+
+/**
+ * Where spans go when `PROMPTOPS_TRACES` is not set: the provider only, as
+ * before OTLP existed.
+ *
+ * @since 0.1.0
+ */
+export const defaultTraces: ReadonlyArray<TraceDestination> = ["provider"]
 
 /**
  * The directory of the local backend when `PROMPTOPS_LOCAL_DIR` is not set,
@@ -113,7 +150,25 @@ export class Backend extends Context.Tag("promptops/PromptOps/Backend")<Backend,
   readonly registry: Option.Option<PromptRegistry.Service>
   readonly feedback: Option.Option<Feedback.Service>
   readonly traceReader: Option.Option<TraceReader.Service>
+  /**
+   * Where spans are exported, one entry per destination of the tracing
+   * pipeline (in `Tracing.stats`' `destinations` order). Absent: to the
+   * provider only (a backend built by hand).
+   */
+  readonly traces?: ReadonlyArray<TraceTarget> | undefined
 }>() {}
+
+/**
+ * One destination of the spans, for people.
+ *
+ * @since 0.1.0
+ */
+export interface TraceTarget {
+  /** The destination's key in `Tracing.stats`' `destinations`: the provider's sink name, or `otlp`. */
+  readonly name: string
+  /** A directory, or a URL (without query, credentials or headers). Never a key. */
+  readonly location: string
+}
 
 /**
  * What `layer` and `layerConfig` provide, whichever backend is chosen. The
@@ -132,6 +187,13 @@ export type Services = Prompts | Datasets | Experiments | SpanSink | Tracing.Tra
 export interface Settings {
   /** `PROMPTOPS_PROVIDER`, default `local`. */
   readonly provider?: Config.Config<Provider> | undefined
+  /**
+   * `PROMPTOPS_TRACES` (`provider`, `otlp` or `provider,otlp`), default
+   * `provider`. With `otlp`, the OTLP sink reads the standard
+   * `OTEL_EXPORTER_OTLP_*` variables (`OtlpConfig.config` of `@promptops/otlp`;
+   * see `resolveTraces`). The `SpanSink` in context stays the provider's.
+   */
+  readonly traces?: Config.Config<ReadonlyArray<TraceDestination>> | undefined
   readonly braintrust?: {
     /** `BRAINTRUST_API_KEY` (required). */
     readonly apiKey?: Config.Config<Redacted.Redacted> | undefined
@@ -223,6 +285,28 @@ export type Resolved =
   | { readonly provider: "local"; readonly dir: string }
   | { readonly provider: "memory" }
 
+/**
+ * Reads a `PROMPTOPS_TRACES` value: a comma list of `provider` and `otlp`
+ * (spaces, repeats and empty entries ignored; empty means the default). The
+ * result lists `provider` first.
+ *
+ * @since 0.1.0
+ */
+export const parseTraces = (text: string): Either.Either<ReadonlyArray<TraceDestination>, string> => {
+  const chosen = new Set<TraceDestination>()
+  for (const raw of text.split(",")) {
+    const entry = raw.trim()
+    if (entry === "") continue
+    if (entry !== "provider" && entry !== "otlp") {
+      return Either.left(
+        `must be provider, otlp or provider,otlp (a comma list), got ${JSON.stringify(entry.slice(0, 40))}`
+      )
+    }
+    chosen.add(entry)
+  }
+  return Either.right(chosen.size === 0 ? defaultTraces : traceDestinations.filter((each) => chosen.has(each)))
+}
+
 /** An optional setting as `Settings` takes it. */
 const option = <A>(config: Config.Config<A | undefined>): Config.Config<Option.Option<A>> =>
   Config.map(config, Option.fromNullable)
@@ -243,7 +327,12 @@ const defaults = {
     apiUrl: option(BasaltConfig.config.apiUrl),
     feature: BasaltConfig.config.featureSlug
   },
-  local: { dir: LocalConfig.config.dir }
+  local: { dir: LocalConfig.config.dir },
+  traces: Config.string("PROMPTOPS_TRACES").pipe(
+    // The error carries no path (Effect 3 drops it after a map); `read` names it PROMPTOPS_TRACES.
+    Config.mapOrFail((text) => Either.mapLeft(parseTraces(text), (description) => ConfigError.InvalidData([], description))),
+    Config.withDefault(defaultTraces)
+  )
 }
 
 /**
@@ -346,6 +435,141 @@ export const resolve = (settings: Settings = {}): Effect.Effect<Resolved, Config
   })
 
 /**
+ * Where spans go, after reading `PROMPTOPS_TRACES` and, when it names
+ * `otlp`, the OTLP settings.
+ *
+ * @since 0.1.0
+ */
+export interface ResolvedTraces {
+  /** `provider` first when both. */
+  readonly destinations: ReadonlyArray<TraceDestination>
+  /** Set exactly when `destinations` has `otlp`. */
+  readonly otlp?: {
+    /** The sink's options (`OtlpConfig.Options` of `@promptops/otlp`). */
+    readonly options: OtlpConfig.Options
+    /** Where it sends, for people: the endpoint without query or credentials. Never a header. */
+    readonly location: string
+  } | undefined
+}
+
+/** The endpoint as people may see it: scheme, host and path (no credentials, no query). */
+const displayEndpoint = (endpoint: string): string => {
+  try {
+    const url = new URL(endpoint.trim())
+    // A gRPC endpoint is only scheme://host:port: no lone "/" after it.
+    return `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`
+  } catch {
+    return "(not a URL)"
+  }
+}
+
+const missingOtlp = new ConfigurationProblem({
+  setting: "PROMPTOPS_TRACES",
+  description: `otlp needs ${Otlp.packageName}: npm install ${Otlp.packageName}`
+})
+
+/**
+ * The sink's own endpoint rule (`OtlpConfig.checkEndpoint`: plain http://
+ * only to loopback unless `OTEL_EXPORTER_OTLP_INSECURE=true`; the traces URL
+ * over HTTP, no path over gRPC), as problems naming the variable that set it.
+ */
+const otlpEndpointProblems = (
+  otlp: typeof OtlpConfig,
+  setting: string,
+  options: OtlpConfig.Options
+): Effect.Effect<ReadonlyArray<ConfigurationProblem>> =>
+  Effect.match(otlp.checkEndpoint(options, setting), {
+    onFailure: (error) => {
+      // "<setting> is not …" → "is not …": the problem already names the setting. And the option a
+      // variable user sets is the variable, not the sink's `allowInsecureHttp` or `headers`.
+      const text = error.description.startsWith(`${setting} `)
+        ? error.description.slice(setting.length + 1)
+        : error.description
+      const description = text
+        .replace("allowInsecureHttp: true", `${otlp.variables.insecure}=true`)
+        .replace("pass them as headers", `pass them in ${setting.replace(/ENDPOINT$/, "HEADERS")}`)
+      return [new ConfigurationProblem({ setting, description })]
+    },
+    onSuccess: (): ReadonlyArray<ConfigurationProblem> => []
+  })
+
+/**
+ * The OTLP sink's options: the standard `OTEL_EXPORTER_OTLP_*` variables; when
+ * they set no endpoint and the provider is a vendor, the vendor's own OTLP
+ * intake (Braintrust's `/otel/v1/traces` on `BRAINTRUST_API_URL`, into the
+ * project's logs; Basalt's OTLP/gRPC intake) with the provider's key.
+ */
+const readOtlp = (
+  resolved: Resolved,
+  destinations: ReadonlyArray<TraceDestination>
+): Effect.Effect<NonNullable<ResolvedTraces["otlp"]>, ConfigurationError> =>
+  Effect.gen(function*() {
+    const OtlpConfig = yield* Otlp.loadConfig().pipe(
+      Effect.catchAll(() => new ConfigurationError({ problems: [missingOtlp] }))
+    )
+    const env = yield* read(OtlpConfig.config, "OTEL_EXPORTER_OTLP")
+    if (Either.isLeft(env)) return yield* new ConfigurationError({ problems: env.left })
+    const options = env.right
+    const withLocation = (options: OtlpConfig.Options) => ({
+      options,
+      location: displayEndpoint(
+        options.endpoint ?? (options.protocol === "grpc" ? OtlpConfig.defaultGrpcEndpoint : OtlpConfig.defaultEndpoint)
+      )
+    })
+    if (options.endpoint !== undefined) {
+      // Checked now, with the variable's name, rather than as the sink's InvalidInput when the layer starts.
+      const traces = yield* Effect.orElseSucceed(Config.string(OtlpConfig.variables.tracesEndpoint), () => "")
+      const setting = traces.trim() !== "" ? OtlpConfig.variables.tracesEndpoint : OtlpConfig.variables.endpoint
+      const problems = yield* otlpEndpointProblems(OtlpConfig, setting, options)
+      if (problems.length > 0) return yield* new ConfigurationError({ problems })
+    }
+    if (options.endpoint !== undefined || resolved.provider === "local" || resolved.provider === "memory") {
+      return withLocation(options)
+    }
+    if (destinations.includes("provider")) {
+      // Both destinations would be the same vendor: every span twice in one project.
+      return yield* new ConfigurationError({
+        provider: resolved.provider,
+        problems: [
+          new ConfigurationProblem({
+            setting: OtlpConfig.variables.endpoint,
+            description: `is not set: PROMPTOPS_TRACES=provider,otlp would send every span to ${resolved.provider} ` +
+              `twice (its API and its OTLP intake); set it to another destination, or use PROMPTOPS_TRACES=otlp`
+          })
+        ]
+      })
+    }
+    // What the standard variables say beyond where and how to send.
+    const common = {
+      ...(options.serviceName !== undefined ? { serviceName: options.serviceName } : {}),
+      ...(options.resourceAttributes !== undefined ? { resourceAttributes: options.resourceAttributes } : {}),
+      ...(options.timeout !== undefined ? { timeout: options.timeout } : {})
+    }
+    return withLocation(
+      resolved.provider === "braintrust"
+        ? OtlpConfig.braintrust({ apiKey: resolved.apiKey, apiUrl: resolved.apiUrl, project: resolved.project, ...common })
+        : OtlpConfig.basalt({ apiKey: resolved.apiKey, ...common })
+    )
+  })
+
+/**
+ * Reads `PROMPTOPS_TRACES` (or `settings.traces`) and, when it names `otlp`,
+ * loads `@promptops/otlp`'s settings module and reads the OTLP variables
+ * (see `Settings.traces`). Not installed: a `ConfigurationError` saying how
+ * to install it.
+ *
+ * @since 0.1.0
+ */
+export const resolveTraces = (resolved: Resolved, settings: Settings = {}): Effect.Effect<ResolvedTraces, ConfigurationError> =>
+  Effect.gen(function*() {
+    const traces = yield* read(settings.traces ?? defaults.traces, "PROMPTOPS_TRACES")
+    if (Either.isLeft(traces)) return yield* new ConfigurationError({ problems: traces.left })
+    const destinations = traces.right
+    if (!destinations.includes("otlp")) return { destinations }
+    return { destinations, otlp: yield* readOtlp(resolved, destinations) }
+  })
+
+/**
  * Loads a backend's package when it is chosen, not before: an app on the
  * local store never loads the vendor clients, and a vendor app never loads
  * SQLite.
@@ -420,28 +644,96 @@ export const locationOf = (resolved: Resolved): string => {
   }
 }
 
+/** The name of the OTLP destination in `Tracing.stats`' `destinations`. */
+const otlpDestination = "otlp"
+
 /**
- * The services of a resolved backend, with tracing installed.
+ * The tracing pipeline for `traces`: the backend's sink alone (one
+ * destination named after it, as `Tracing.layer` names it), the OTLP sink
+ * alone, or both through `Tracing.layerFanOut`, each with its own queue,
+ * retries and counters. `@promptops/otlp`'s sink (and its serializers) loads
+ * here, only when chosen.
+ */
+const tracingLayer = (
+  traces: ResolvedTraces,
+  options: Options
+): Layer.Layer<Tracing.Tracing, PromptOpsError, SpanSink> => {
+  const otlp = traces.otlp
+  if (otlp === undefined) return Tracing.layer(options.tracing)
+  return Layer.unwrapEffect(
+    Effect.gen(function*() {
+      const [OtlpSpanSink, FetchHttpClient] = yield* Effect.all([
+        // `resolveTraces` loaded the settings module of the same package: missing now is a broken install.
+        Effect.orDie(Otlp.loadSink()),
+        // The same HttpClient as the vendor adapters, loaded on first use as theirs.
+        Effect.promise(() => import("@effect/platform/FetchHttpClient"))
+      ])
+      const sink = OtlpSpanSink.layer(otlp.options).pipe(Layer.provide(FetchHttpClient.layer))
+      const own = yield* SpanSink
+      const destinations = traces.destinations.includes("provider")
+        ? { [own.provider]: own, [otlpDestination]: sink }
+        : { [otlpDestination]: sink }
+      // The computed names hide the OTLP layer's error from `FanOut.Error`: it is `InvalidInput`.
+      return Tracing.layerFanOut({ ...options.tracing, destinations }) as Layer.Layer<Tracing.Tracing, PromptOpsError>
+    })
+  )
+}
+
+/**
+ * The services of a resolved backend, with tracing installed: to the
+ * backend's own sink, or as `traces` says (see `resolveTraces`).
  *
  * @since 0.1.0
  */
-export const layerResolved = (resolved: Resolved, options: Options = {}): Layer.Layer<Services, PromptOpsError> => {
+export const layerResolved = (
+  resolved: Resolved,
+  options: Options = {},
+  traces: ResolvedTraces = { destinations: defaultTraces }
+): Layer.Layer<Services, PromptOpsError> => {
   const backend = Layer.effect(
     Backend,
     Effect.gen(function*() {
+      const sink = yield* SpanSink
+      const location = locationOf(resolved)
+      const targets: Array<TraceTarget> = []
+      if (traces.otlp === undefined || traces.destinations.includes("provider")) {
+        targets.push({ name: sink.provider, location })
+      }
+      if (traces.otlp !== undefined) targets.push({ name: otlpDestination, location: traces.otlp.location })
       return {
         provider: resolved.provider,
-        location: locationOf(resolved),
+        location,
         registry: yield* Effect.serviceOption(PromptRegistry),
         feedback: yield* Effect.serviceOption(Feedback),
-        traceReader: yield* Effect.serviceOption(TraceReader)
+        traceReader: yield* Effect.serviceOption(TraceReader),
+        traces: targets
       }
     })
   )
-  return Layer.mergeAll(backend, Tracing.layer(options.tracing)).pipe(
+  return Layer.mergeAll(backend, tracingLayer(traces, options)).pipe(
     Layer.provideMerge(backendLayer(resolved, options))
   )
 }
+
+/**
+ * The provider's settings, then where traces go: with a provider problem, a
+ * bad `PROMPTOPS_TRACES` is reported in the same error.
+ */
+const resolveAll = (
+  settings: Settings
+): Effect.Effect<readonly [Resolved, ResolvedTraces], ConfigurationError> =>
+  Effect.gen(function*() {
+    const resolved = yield* Effect.either(resolve(settings))
+    if (Either.isLeft(resolved)) {
+      const traces = yield* read(settings.traces ?? defaults.traces, "PROMPTOPS_TRACES")
+      if (Either.isRight(traces)) return yield* resolved.left
+      return yield* new ConfigurationError({
+        provider: resolved.left.provider,
+        problems: [...traces.left, ...resolved.left.problems]
+      })
+    }
+    return [resolved.right, yield* resolveTraces(resolved.right, settings)] as const
+  })
 
 /**
  * The backend named by `settings` (each defaulting to its documented
@@ -450,11 +742,13 @@ export const layerResolved = (resolved: Resolved, options: Options = {}): Layer.
  * @since 0.1.0
  */
 export const layerConfig = (settings: Settings = {}): Layer.Layer<Services, ConfigurationError | PromptOpsError> =>
-  Layer.unwrapEffect(Effect.map(resolve(settings), (resolved) => layerResolved(resolved, settings.options)))
+  Layer.unwrapEffect(
+    Effect.map(resolveAll(settings), ([resolved, traces]) => layerResolved(resolved, settings.options, traces))
+  )
 
 /**
  * The backend named by `PROMPTOPS_PROVIDER` (default `local`), configured
- * from the environment.
+ * from the environment, its spans exported where `PROMPTOPS_TRACES` says.
  *
  * @since 0.1.0
  */
@@ -532,3 +826,15 @@ export const withProvider = (provider: Provider, settings: Settings = {}): Setti
   ...settings,
   provider: Config.succeed(provider)
 })
+
+/**
+ * `Settings` sending spans to `destinations` instead of reading
+ * `PROMPTOPS_TRACES`, e.g. `withTraces(["provider", "otlp"])` (an empty list
+ * is the default, the provider).
+ *
+ * @since 0.1.0
+ */
+export const withTraces = (destinations: ReadonlyArray<TraceDestination>, settings: Settings = {}): Settings => {
+  const chosen = traceDestinations.filter((each) => destinations.includes(each))
+  return { ...settings, traces: Config.succeed(chosen.length === 0 ? defaultTraces : chosen) }
+}

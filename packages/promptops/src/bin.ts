@@ -8,7 +8,7 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Duration, Effect, Exit, Layer } from "effect"
+import { Cause, Duration, Effect, Exit, Layer, Logger } from "effect"
 import * as Cli from "./cli/Cli.js"
 import * as CliBackends from "./cli/CliBackends.js"
 import { ExitCode } from "./cli/CliError.js"
@@ -18,11 +18,17 @@ import * as CliTerminal from "./cli/CliTerminal.js"
 // sends stragglers, so it must not hold a failed run's exit for the default 5 s.
 const backends = CliBackends.layerConfig({ options: { tracing: { shutdownTimeout: Duration.seconds(1) } } })
 
-const environment = Layer.mergeAll(NodeContext.layer, backends, CliTerminal.layerProcess)
+// Log lines (say, the tracer reporting an export that failed) go to standard error: standard output
+// stays the command's own (`--jsonl` is parsed line by line).
+const logger = Logger.replace(Logger.defaultLogger, Logger.prettyLogger({ stderr: true }))
+
+const environment = Layer.mergeAll(NodeContext.layer, backends, CliTerminal.layerProcess, logger)
 
 NodeRuntime.runMain(Effect.provide(Cli.run(process.argv), environment), {
   // Failures were printed by the CLI, never with an API key in them.
   disableErrorReporting: true,
+  // Ours, on standard error (above).
+  disablePrettyLogger: true,
   // Ctrl-C interrupts the run (finished results and spans are still sent) and exits with 130, as shells expect.
   teardown: (exit, onExit) =>
     onExit(

@@ -29,10 +29,12 @@ const examples = (file: string, heading: string): ReadonlyArray<string> => {
   return blocks
 }
 
-/** The lines of ```sh blocks in a section that run `npx promptops`, without their comments. */
+/** The lines of ```sh blocks in a section (up to the next heading of its level) that run `npx promptops`, without their comments. */
 const cliCommands = (file: string, heading: string): ReadonlyArray<ReadonlyArray<string>> => {
   const text = NodeFs.readFileSync(NodePath.join(repoDir, file), "utf8")
-  const section = text.slice(text.indexOf(heading))
+  const rest = text.slice(text.indexOf(heading) + heading.length)
+  const end = rest.search(new RegExp(`\\n${heading.split(" ")[0]!} `))
+  const section = end === -1 ? rest : rest.slice(0, end)
   return [...section.matchAll(/```sh\n([\s\S]*?)```/g)]
     .flatMap((match) => match[1]!.split("\n"))
     .map((line) => line.replace(/#.*$/, "").trim())

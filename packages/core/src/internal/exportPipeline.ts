@@ -53,6 +53,8 @@ const jsonBytes = (record: SpanRecord): number => Buffer.byteLength(JSON.stringi
 interface Batch {
   readonly records: ReadonlyArray<SpanRecord>
   readonly startSeq: number
+  /** The records' approximate bytes, released from `heldApproxBytes` when the batch settles. */
+  readonly approxBytes: number
 }
 
 interface Waiter {
@@ -87,6 +89,13 @@ export class Pipeline {
   worstBytes: Array<number> = []
   head = 0
   queuedApproxBytes = 0
+  /**
+   * Approximate bytes of every accepted record not yet settled: queued,
+   * staged or in a batch still being sent (or retried). `maxQueueBytes`
+   * bounds this, so a destination that is down holds no more than that
+   * however many batches wait on it.
+   */
+  heldApproxBytes = 0
 
   // Staging: records being gathered into the next batch. `stagingBytes` is an
   // upper bound of the batch's JSON bytes: exact sizes where a record was
@@ -97,6 +106,8 @@ export class Pipeline {
   stagingEstimated = 0
   stagingBytes = 0
   stagingStart = 0
+  /** The staged records' approximate bytes (as `offer` counted them). */
+  stagingApprox = 0
   /** Records moved out of the queue so far. */
   taken = 0
 
@@ -108,6 +119,8 @@ export class Pipeline {
   /** Shutdown is over: everything is settled one way or the other. */
   finished = false
   waiting: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+  /** The ticker, parked while no accepted record waits for a tick (see `makeTicker`). */
+  tickerWaiting: ((effect: Effect.Effect<void>) => void) | undefined = undefined
   waiters: Array<Waiter> = []
 
   readonly awaitWork: Effect.Effect<void>
@@ -139,7 +152,7 @@ export class Pipeline {
     const settings = this.settings
     if (
       this.accepted - this.settledCount() >= settings.capacity ||
-      this.queuedApproxBytes + approx > settings.maxQueueBytes
+      this.heldApproxBytes + approx > settings.maxQueueBytes
     ) {
       this.droppedQueueFull++
       return
@@ -148,7 +161,13 @@ export class Pipeline {
     this.approxBytes.push(approx)
     this.worstBytes.push(worst)
     this.queuedApproxBytes += approx
+    this.heldApproxBytes += approx
     this.accepted++
+    const tick = this.tickerWaiting
+    if (tick !== undefined) {
+      this.tickerWaiting = undefined
+      tick(Effect.void)
+    }
     if (
       this.waiting !== undefined &&
       (this.items.length - this.head + this.staging.length >= settings.maxRows ||
@@ -202,7 +221,8 @@ export class Pipeline {
       const index = this.head++
       const record = items[index]!
       items[index] = undefined
-      this.queuedApproxBytes -= this.approxBytes[index]!
+      const approx = this.approxBytes[index]!
+      this.queuedApproxBytes -= approx
       const seq = this.taken++
       let size = this.worstBytes[index]!
       let exact = false
@@ -215,6 +235,7 @@ export class Pipeline {
           // Only a redaction hook's output can fail here: sanitised data always serialises.
           this.droppedRedaction++
           this.droppedUnserialisable++
+          this.heldApproxBytes -= approx
           continue
         }
         if (!this.fits(size) && this.stagingEstimated > 0) this.measureStaging()
@@ -227,6 +248,7 @@ export class Pipeline {
         this.stagingBytes += 1 + size
       }
       this.staging.push(record)
+      this.stagingApprox += approx
       this.stagingSizes.push(exact ? size : -size)
       if (!exact) this.stagingEstimated++
       if (this.staging.length >= maxRows) out.push(this.emit())
@@ -267,8 +289,9 @@ export class Pipeline {
   }
 
   emit(): Batch {
-    const batch: Batch = { records: this.staging, startSeq: this.stagingStart }
+    const batch: Batch = { records: this.staging, startSeq: this.stagingStart, approxBytes: this.stagingApprox }
     this.staging = []
+    this.stagingApprox = 0
     this.stagingSizes = []
     this.stagingEstimated = 0
     this.stagingBytes = 0
@@ -278,6 +301,7 @@ export class Pipeline {
 
   settle(batch: Batch): void {
     this.inflight.delete(batch)
+    this.heldApproxBytes -= batch.approxBytes
     this.resolveWaiters()
   }
 
@@ -335,14 +359,34 @@ export class Pipeline {
     })
   }
 
+  /**
+   * Forces out partial batches: once a record is accepted that no tick or
+   * flush has forced yet, it waits one `interval` from now and forces
+   * everything accepted by then. With nothing waiting it is parked, not
+   * sleeping, so it never replays missed intervals: a clock that jumps ahead
+   * (`TestClock.setTime` to a real date, a machine waking up) costs at most
+   * one tick rather than one per interval skipped, and an idle tracer makes
+   * no wake-ups at all.
+   */
   makeTicker(): Effect.Effect<never> {
+    const awaitUnforced = Effect.async<void>((resume) => {
+      // Checked here, atomically with registering, so an `offer` cannot slip in between.
+      if (this.accepted > this.forceUntil) {
+        resume(Effect.void)
+        return
+      }
+      this.tickerWaiting = resume
+      return Effect.sync(() => {
+        this.tickerWaiting = undefined
+      })
+    })
     return Effect.forever(
-      Effect.zipRight(
-        Effect.sleep(this.settings.interval),
-        Effect.sync(() => {
+      awaitUnforced.pipe(
+        Effect.zipRight(Effect.sleep(this.settings.interval)),
+        Effect.zipRight(Effect.sync(() => {
           if (this.forceUntil < this.accepted) this.forceUntil = this.accepted
           this.signal()
-        })
+        }))
       )
     )
   }
@@ -351,7 +395,8 @@ export class Pipeline {
     return Effect.suspend(() => {
       let attempts = 0
       return Effect.suspend(() => {
-        attempts++
+        // Counted as each retry starts, so `stats` shows a destination retrying through an outage.
+        if (attempts++ > 0) this.retries++
         return this.sink.export(records)
       }).pipe(
         Effect.withTracerEnabled(false),
@@ -359,12 +404,10 @@ export class Pipeline {
         Effect.matchCauseEffect({
           onSuccess: () =>
             Effect.sync(() => {
-              this.retries += attempts - 1
               this.exported += records.length
               this.batches++
             }),
           onFailure: (cause) => {
-            this.retries += attempts - 1
             // Shutdown interrupted the call: `shutdown` counts these records.
             if (Cause.isInterrupted(cause)) return Effect.failCause(Cause.stripFailures(cause))
             const failure = Cause.failureOption(cause)

@@ -18,6 +18,7 @@ export interface Settings {
   readonly captureContent: boolean
   readonly serviceName?: string | undefined
   readonly resourceAttributes?: Readonly<Record<string, ResourceValue>> | undefined
+  readonly dialect?: "basalt" | undefined
 }
 
 export interface Encoder {
@@ -49,7 +50,7 @@ export const make = (settings: Settings): Encoder => {
     "service.name": settings.serviceName ?? settings.resourceAttributes?.["service.name"] ?? defaultServiceName
   })
   const serializer = settings.protocol === "http/json" ? JsonTraceSerializer : ProtobufTraceSerializer
-  const mapOptions = { captureContent: settings.captureContent, resource }
+  const mapOptions = { captureContent: settings.captureContent, resource, dialect: settings.dialect }
   return {
     contentType: settings.protocol === "http/json" ? "application/json" : "application/x-protobuf",
     gzip: settings.gzip,

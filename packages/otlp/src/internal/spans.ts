@@ -137,6 +137,52 @@ const operationOf = (record: SpanRecord): string | undefined => {
 export interface MapOptions {
   readonly captureContent: boolean
   readonly resource: Resource
+  readonly dialect?: "basalt" | undefined
+}
+
+/** Basalt's span kinds (its SDKs' `basalt.span.kind`) for promptops's record kinds. */
+const basaltKind = (kind: SpanRecord["kind"]): string => {
+  switch (kind) {
+    case "llm":
+      return "generation"
+    case "tool":
+      return "tool"
+    default:
+      return "function"
+  }
+}
+
+const text = (value: unknown): string | undefined =>
+  typeof value === "string" && value !== "" ? value : typeof value === "number" ? String(value) : undefined
+
+/**
+ * The `basalt.*` attributes Basalt's SDKs set, from what promptops has: the
+ * prompt (the `basalt.prompt` metadata `{ slug, version?, tag? }` the Basalt
+ * layer reads too, else `gen_ai.prompt.name`/`version`), `basalt.user` and
+ * `basalt.organization` (`{ id, name }`), the experiment a span is routed to,
+ * the span kind. Never overrides an attribute the record already carries.
+ */
+export const basaltAttributes = (record: SpanRecord, out: Attributes): void => {
+  const set = (key: string, value: AttributeValue | undefined) => {
+    if (value !== undefined && out[key] === undefined) out[key] = value
+  }
+  const prompt = record.metadata["basalt.prompt"]
+  if (isRecord(prompt)) {
+    set("basalt.prompt.slug", text(prompt.slug))
+    set("basalt.prompt.version", text(prompt.version))
+    set("basalt.prompt.tag", text(prompt.tag))
+  }
+  for (const who of ["user", "organization"] as const) {
+    const value = record.metadata[`basalt.${who}`]
+    if (isRecord(value)) {
+      set(`basalt.${who}.id`, text(value.id))
+      set(`basalt.${who}.name`, text(value.name))
+    }
+  }
+  set("basalt.span.kind", basaltKind(record.kind))
+  set("basalt.prompt.slug", out["gen_ai.prompt.name"])
+  set("basalt.prompt.version", out["gen_ai.prompt.version"])
+  if (record.destination._tag === "Experiment") set("basalt.experiment.id", record.destination.experimentId)
 }
 
 /** The OTLP attributes of a record. */
@@ -232,6 +278,11 @@ export const events = (record: SpanRecord): Array<TimedEvent> => {
   return out
 }
 
+const withDialect = (record: SpanRecord, out: Attributes, dialect: MapOptions["dialect"]): Attributes => {
+  if (dialect === "basalt") basaltAttributes(record, out)
+  return out
+}
+
 /** The SDK span the official serializers take. */
 export const toReadableSpan = (record: SpanRecord, options: MapOptions): ReadableSpan => {
   const traceId = otlpId(record.traceId, 16)
@@ -252,7 +303,7 @@ export const toReadableSpan = (record: SpanRecord, options: MapOptions): Readabl
     status: record.error === undefined
       ? { code: SpanStatusCode.UNSET }
       : { code: SpanStatusCode.ERROR, message: record.error.message },
-    attributes: attributes(record, options.captureContent),
+    attributes: withDialect(record, attributes(record, options.captureContent), options.dialect),
     links: [],
     events: events(record),
     duration: [Math.floor(durationNs / 1e9), durationNs % 1e9],

@@ -8,6 +8,7 @@
  * promptops migrate                copy prompts and datasets between backends
  * promptops experiments list|show  read experiments back
  * promptops traces tail            read spans back (and follow)
+ * promptops view                   the local viewer's server
  * ```
  *
  * @since 0.1.0
@@ -25,6 +26,7 @@ import * as ExperimentsCommand from "./ExperimentsCommand.js"
 import * as MigrateCommand from "./MigrateCommand.js"
 import * as PromptsCommand from "./PromptsCommand.js"
 import * as TracesCommand from "./TracesCommand.js"
+import * as ViewCommand from "./ViewCommand.js"
 
 /** @since 0.1.0 */
 export const version = "0.1.0"
@@ -39,7 +41,8 @@ export const subcommands = [
   PromptsCommand.command,
   MigrateCommand.command,
   ExperimentsCommand.command,
-  TracesCommand.command
+  TracesCommand.command,
+  ViewCommand.command
 ] as const
 
 /**
@@ -48,7 +51,7 @@ export const subcommands = [
  * @since 0.1.0
  */
 export const command = Command.make("promptops", {}, () =>
-  Effect.fail(usage("choose a command: eval, prompts, migrate, experiments or traces (see promptops --help)"))).pipe(
+  Effect.fail(usage("choose a command: eval, prompts, migrate, experiments, traces or view (see promptops --help)"))).pipe(
     Command.withDescription(
       "Prompts, evals and traces on Braintrust, Basalt or the embedded local backend, chosen by PROMPTOPS_PROVIDER."
     ),

@@ -22,10 +22,14 @@ export declare namespace CliBackends {
      * The services of the backend named by `provider`, or by the
      * configuration when none is named, opened for `access` (default
      * `"write"`; read commands pass `"read"`, so they create nothing).
+     * `traced: false` (a command that runs with the tracer off): spans go
+     * to the provider whatever `PROMPTOPS_TRACES` says, so no OTLP sink is
+     * loaded or configured for it. Default `true`.
      */
     readonly layer: (
       provider: Option.Option<PromptOps.Provider>,
-      access?: PromptOps.Access
+      access?: PromptOps.Access,
+      traced?: boolean
     ) => Layer.Layer<PromptOps.Services, PromptOps.ConfigurationError | PromptOpsError>
   }
 }
@@ -42,11 +46,13 @@ export class CliBackends extends Context.Tag("promptops/cli/CliBackends")<CliBac
  */
 export const layerConfig = (settings: PromptOps.Settings = {}): Layer.Layer<CliBackends> =>
   Layer.succeed(CliBackends, {
-    layer: (provider, access = "write") =>
-      PromptOps.layerConfig(
-        PromptOps.withAccess(
-          access,
-          Option.match(provider, { onNone: () => settings, onSome: (name) => PromptOps.withProvider(name, settings) })
-        )
+    layer: (provider, access = "write", traced = true) => {
+      const named = Option.match(provider, {
+        onNone: () => settings,
+        onSome: (name) => PromptOps.withProvider(name, settings)
+      })
+      return PromptOps.layerConfig(
+        PromptOps.withAccess(access, traced ? named : PromptOps.withTraces(PromptOps.defaultTraces, named))
       )
+    }
   })

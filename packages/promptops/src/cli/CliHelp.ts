@@ -33,6 +33,10 @@ export const config: CliConfig.CliConfig = CliConfig.make({ showBuiltIns: false 
 export const environment = {
   PROMPTOPS_PROVIDER: "the backend: braintrust, basalt, local (default) or memory (--provider overrides it)",
   PROMPTOPS_LOCAL_DIR: "the local backend's directory (default .promptops)",
+  PROMPTOPS_TRACES:
+    "where spans go: provider (default: the backend), otlp, or provider,otlp (both); otlp needs @promptops/otlp",
+  OTEL_EXPORTER_OTLP_ENDPOINT:
+    "with PROMPTOPS_TRACES=otlp: the OTLP/HTTP base URL (default http://localhost:4318; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, HEADERS, PROTOCOL… are read too)",
   BRAINTRUST_API_KEY: "Braintrust API key (required for braintrust; never printed)",
   BRAINTRUST_API_URL: "Braintrust API base URL (default https://api.braintrust.dev)",
   BRAINTRUST_ORG_NAME: "Braintrust organization (optional)",
@@ -63,6 +67,8 @@ export interface CommandNotes {
 const local = ["PROMPTOPS_PROVIDER", "PROMPTOPS_LOCAL_DIR"] as const
 const braintrust = ["BRAINTRUST_API_KEY", "BRAINTRUST_API_URL", "BRAINTRUST_ORG_NAME", "BRAINTRUST_PROJECT"] as const
 const basalt = ["BASALT_API_KEY", "BASALT_API_URL", "BASALT_FEATURE"] as const
+/** Where the spans a command makes go. */
+const traces = ["PROMPTOPS_TRACES", "OTEL_EXPORTER_OTLP_ENDPOINT"] as const
 /** Every backend can serve the command. */
 const allBackends: ReadonlyArray<EnvironmentVariable> = [...local, ...braintrust, ...basalt]
 /** Basalt has no read side for experiments and traces. */
@@ -79,12 +85,12 @@ const plainFailure = (what: string) => [[0, "ok"], [1, what], usageAndConfig] as
  */
 export const notes: Readonly<Record<string, CommandNotes>> = {
   "": {
-    environment: [...allBackends, "NO_COLOR"],
+    environment: [...allBackends, ...traces, "NO_COLOR"],
     exitCodes: [[0, "ok"], [1, "a failure, a regression or error under a --fail-on-* gate, or a prompt diff"], usageAndConfig, interrupted],
     example: "promptops eval evals/ --fail-on-regression"
   },
   eval: {
-    environment: allBackends,
+    environment: [...allBackends, ...traces],
     exitCodes: [
       [0, "every eval finished and no gate tripped"],
       [1, "an eval could not finish, or a gate tripped: --fail-on-regression (a score regressed or is missing), --fail-on-error (a task or scorer failed)"],
@@ -142,6 +148,11 @@ export const notes: Readonly<Record<string, CommandNotes>> = {
     environment: readableBackends,
     exitCodes: [...plainFailure("a failure"), interrupted],
     example: "promptops traces tail --experiment greeting --limit 50"
+  },
+  view: {
+    environment: readableBackends,
+    exitCodes: [...plainFailure("a failure (the port is taken, the backend cannot be opened)"), interrupted],
+    example: "promptops view --port 4000 --open"
   }
 }
 

@@ -46,8 +46,9 @@ export const withBackend = <A, E, R>(
   Exclude<R, PromptOps.Services> | CliBackends
 > =>
   Effect.flatMap(CliBackends, (backends) => {
-    const provided = Effect.provide(program, backends.layer(provider, options.access ?? "write"))
-    return options.traced === true ? provided : Effect.withTracerEnabled(provided, false)
+    const traced = options.traced === true
+    const provided = Effect.provide(program, backends.layer(provider, options.access ?? "write", traced))
+    return traced ? provided : Effect.withTracerEnabled(provided, false)
   })
 
 /**
@@ -88,4 +89,21 @@ export const positive = (name: string, value: Option.Option<number>): Effect.Eff
  * @since 0.1.0
  */
 export const announce = (backend: Context.Tag.Service<PromptOps.Backend>): Effect.Effect<void> =>
-  Console.error(`${backend.provider}: ${backend.location}`)
+  Effect.gen(function*() {
+    yield* Console.error(`${backend.provider}: ${backend.location}`)
+    const traces = tracesLine(backend)
+    if (traces !== undefined) yield* Console.error(traces)
+  })
+
+/**
+ * Where spans go, when not (only) to the backend itself
+ * (`PROMPTOPS_TRACES`): `traces: otlp http://localhost:4318/v1/traces`, or
+ * `traces: local /app/.promptops, otlp http://…` for both. Never a key.
+ *
+ * @since 0.1.0
+ */
+export const tracesLine = (backend: Context.Tag.Service<PromptOps.Backend>): string | undefined => {
+  const targets = backend.traces
+  if (targets === undefined || (targets.length === 1 && targets[0]!.name !== "otlp")) return undefined
+  return `traces: ${targets.map((target) => `${target.name} ${target.location}`).join(", ")}`
+}

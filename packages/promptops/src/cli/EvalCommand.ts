@@ -350,7 +350,12 @@ export const runAll = (
   Effect.gen(function*() {
     const backend = yield* PromptOps.Backend
     if (settings.jsonl) {
-      yield* Console.log(Json.stringify({ type: "backend", provider: backend.provider, location: backend.location }))
+      yield* Console.log(Json.stringify({
+        type: "backend",
+        provider: backend.provider,
+        location: backend.location,
+        ...(backend.traces !== undefined ? { traces: backend.traces } : {})
+      }))
     } else {
       yield* CliOptions.announce(backend)
     }
@@ -361,13 +366,16 @@ export const runAll = (
     // they get a short grace and the process exits; what was not sent is counted below either way.
     const failed = outcomes.some((outcome) => outcome._tag === "Failed")
     yield* Effect.timeoutOption(Tracing.flush, failed ? flushGraceAfterFailure : flushDeadline)
+    // One line per destination that lost spans (PROMPTOPS_TRACES=provider,otlp has two): a span
+    // lost at one destination may well have reached the other, so the counts are never summed.
     const stats = yield* Tracing.stats
-    const dropped = Object.values(stats.dropped).reduce((sum, n) => sum + n, 0)
-    if (dropped + stats.pending > 0) {
-      const counts = { ...stats.dropped, unsent: stats.pending }
-      yield* Console.error(
-        `warning: ${dropped + stats.pending} spans could not be exported to ${backend.provider} (${JSON.stringify(counts)})`
-      )
+    for (const [name, own] of Object.entries(stats.destinations)) {
+      const dropped = Object.values(own.dropped).reduce((sum, n) => sum + n, 0)
+      if (dropped + own.pending === 0) continue
+      const target = backend.traces?.find((each) => each.name === name)
+      const where = target === undefined || name !== "otlp" ? backend.provider : `otlp (${target.location})`
+      const counts = { ...own.dropped, unsent: own.pending }
+      yield* Console.error(`warning: ${dropped + own.pending} spans could not be exported to ${where} (${JSON.stringify(counts)})`)
     }
     return outcomes
   })

@@ -21,7 +21,8 @@ const commands: ReadonlyArray<readonly [ReadonlyArray<string>, ReadonlyArray<str
   [["experiments", "list"], ["PROMPTOPS_PROVIDER", "PROMPTOPS_LOCAL_DIR", "BRAINTRUST_PROJECT"]],
   [["experiments", "show"], ["PROMPTOPS_PROVIDER", "BRAINTRUST_PROJECT"]],
   [["traces"], ["PROMPTOPS_PROVIDER", "BRAINTRUST_PROJECT"]],
-  [["traces", "tail"], ["PROMPTOPS_PROVIDER", "BRAINTRUST_PROJECT"]]
+  [["traces", "tail"], ["PROMPTOPS_PROVIDER", "BRAINTRUST_PROJECT"]],
+  [["view"], ["PROMPTOPS_PROVIDER", "PROMPTOPS_LOCAL_DIR", "BRAINTRUST_PROJECT"]]
 ]
 
 describe("promptops --help", () => {
