@@ -7,39 +7,12 @@
  * temporary directory, read back through its `TraceReader`.
  */
 import { assert, describe, it } from "@effect/vitest"
-import * as Eval from "@promptops/core/Eval"
 import * as Receiver from "@promptops/emulators/OtlpReceiver"
-import { ConfigProvider, Effect, Either, Redacted } from "effect"
-import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
-import * as NodePath from "node:path"
+import { Effect, Either, Redacted } from "effect"
 import * as Evaluator from "../src/Evaluator.js"
 import { Tracing } from "../src/index.js"
 import * as PromptOps from "../src/PromptOps.js"
-
-const withEnv = (env: Record<string, string>) => Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
-
-const configurationError = (effect: Effect.Effect<unknown, unknown>) =>
-  Effect.map(Effect.flip(effect), (error) => {
-    assert.instanceOf(error, PromptOps.ConfigurationError)
-    return error as PromptOps.ConfigurationError
-  })
-
-/** A temporary local store, removed when the scope closes. */
-const tmpDir = Effect.acquireRelease(
-  Effect.sync(() => NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "promptops-traces-"))),
-  (dir) => Effect.sync(() => NodeFs.rmSync(dir, { recursive: true, force: true }))
-)
-
-const greeting = Evaluator.make({
-  name: "greeting",
-  data: [
-    { id: "ada", input: "Ada", expected: "Hello Ada" },
-    { id: "bob", input: "Bob", expected: "Hello Bob" }
-  ],
-  task: (name: string) => Effect.succeed(`Hello ${name}`),
-  scorers: [Eval.scorer("exact", ({ expected, output }) => (output === expected ? 1 : 0))]
-})
+import { configurationError, greeting, tmpDir, withEnv } from "./tracesSupport.js"
 
 /** Runs the eval on the configured backend, flushes, and returns what each side holds. */
 const runEval = (settings: PromptOps.Settings = {}) =>
